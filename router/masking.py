@@ -1,0 +1,42 @@
+"""Keep secrets out of logs, errors, the ledger and command output."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+MASK = "****"
+# user:password@ in any URL-looking text, and Slack tokens / incoming-webhook paths.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+_SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+")
+_SLACK_HOOK = re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/]+")
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of a URL: its password and, for token-in-path services, its path segments."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    if parts.scheme not in ("http", "https", "mailto", "mailtos", "smtp", "smtps", "starttls", "redis", "rediss", "json", "jsons", "form", "forms", "xml", "xmls"):
+        # Apprise services (discord://ID/TOKEN, slack://A/B/C, tgram://TOKEN/...) carry credentials in host and path.
+        found.extend(p for p in [parts.hostname or "", *parts.path.split("/")] if len(p) >= 8)
+    elif "hooks.slack.com" in (parts.hostname or ""):
+        found.extend(p for p in parts.path.split("/") if len(p) >= 8 and p != "services")
+    return found
+
+
+def mask_url(url: str) -> str:
+    """A URL safe to show: password and token-like parts replaced by ****."""
+    return mask(url, url_secrets(url))
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace every known secret, URL password and Slack token in `text` with ****."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    text = _SLACK_TOKEN.sub(MASK, text)
+    return _SLACK_HOOK.sub(rf"\1{MASK}", text)

@@ -1,0 +1,69 @@
+"""The compiled, frozen rule objects that loading produces and matching reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TARGET_TYPES = ("slack", "email", "apprise", "console")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A named destination from `targets:`; options are validated and ${VAR}-substituted."""
+
+    name: str
+    type: str                       # one of TARGET_TYPES
+    options: Mapping[str, Any]      # slack: channel | webhook_url, thread, broadcast; email: to; apprise: urls
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    """The `settings:` block, durations in seconds."""
+
+    dedup_window: float = 1200.0
+    default_throttle: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule; `match` is the compiled condition tree (see match.py)."""
+
+    name: str
+    match: Any
+    notify: tuple[str, ...] = ()
+    template: str | None = None
+    throttle: float | None = None   # seconds; None = settings.default_throttle
+    stop: bool = False
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything a rules file says, compiled once."""
+
+    rules: tuple[Rule, ...]
+    targets: Mapping[str, Target]
+    settings: RulesSettings = field(default_factory=RulesSettings)
+    source: str = ""                # the file it came from
+    digest: str = ""                # sha256 hex of the file's bytes
+    index: Any = None               # match.py's per-(resource, action) index, built at load
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One (rule, target) pair a webhook must be delivered to."""
+
+    rule: Rule
+    target: Target
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The rules that matched, in order (a stop rule included), and one notification per target."""
+
+    matched: tuple[str, ...]
+    notifications: tuple[Notification, ...]

@@ -1,0 +1,253 @@
+"""The only module that knows Sentry's webhook JSON: SentryEvent, shortcuts, subject ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+MISSING: Any = object()  # a path that does not exist in an event
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PROJECT_IN_API_URL = re.compile(r"/projects/[^/]+/(?P<slug>[^/]+)/events/")
+LEVELS = ("debug", "info", "warning", "error", "fatal")
+# metric alerts carry severity in the action, not in a level field
+_METRIC_LEVEL = {"critical": "fatal", "warning": "warning", "resolved": "info", "open": "warning"}
+# resource -> dotted path of the id that identifies what a webhook is about (SENTRY.md)
+SUBJECT_PATHS = {
+    "installation": "data.installation.uuid",
+    "issue": "data.issue.id",
+    "error": "data.error.event_id",
+    "comment": "data.comment_id",
+    "event_alert": "data.event.event_id",
+    "metric_alert": "data.metric_alert.id",
+    "seer": "data.run_id",
+    "preprod_artifact": "data.buildId",
+    "activity_alert": "data.issue.id",
+}
+KNOWN_RESOURCES = tuple(SUBJECT_PATHS)
+
+
+class BadPayload(ValueError):
+    """A signed webhook we cannot accept; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class SentryEvent:
+    """One Sentry webhook, parsed: the envelope plus Sentry-aware shortcuts."""
+
+    resource: str
+    action: str
+    data: Mapping[str, Any]
+    actor: Mapping[str, Any] | None = None
+    installation: Mapping[str, Any] | None = None
+    request_id: str = ""
+    received_at: float = 0.0
+    body_sha256: str = ""
+    shortcuts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def subject_id(self) -> str:
+        """What the webhook is about (issue id, event id, …), else the body's SHA-256."""
+        path = SUBJECT_PATHS.get(self.resource)
+        value = lookup(self, path) if path else MISSING
+        return f"sha256:{self.body_sha256}" if value in (MISSING, None, "") else str(value)
+
+    @property
+    def dedup_key(self) -> str:
+        """Content key for duplicate detection: resource, action and subject id."""
+        return f"{self.resource}:{self.action}:{self.subject_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form, for queue jobs and `from_dict`."""
+        return {
+            "resource": self.resource, "action": self.action, "data": _thaw(self.data),
+            "actor": _thaw(self.actor), "installation": _thaw(self.installation),
+            "request_id": self.request_id, "received_at": self.received_at,
+            "body_sha256": self.body_sha256,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SentryEvent:
+        """Rebuild an event from `to_dict` output."""
+        return build(d["resource"], {"action": d["action"], "data": d["data"], "actor": d.get("actor"),
+                                     "installation": d.get("installation")},
+                     request_id=d.get("request_id", ""), received_at=d.get("received_at", 0.0),
+                     body_sha256=d.get("body_sha256", ""))
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def parse(body: bytes, resource: str | None, request_id: str = "", received_at: float | None = None) -> SentryEvent:
+    """Parse a verified webhook body; raise BadPayload with a one-line reason."""
+    if not resource:
+        raise BadPayload("missing Sentry-Hook-Resource header")
+    if not _TOKEN.match(resource):
+        raise BadPayload("Sentry-Hook-Resource header: not a resource name (letters, digits, _ . : -)")
+    if not body:
+        raise BadPayload("empty body (expected a JSON object)")
+    try:
+        payload = json.loads(body)
+    except UnicodeDecodeError:
+        raise BadPayload("body is not UTF-8 JSON") from None
+    except json.JSONDecodeError as exc:
+        raise BadPayload(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise BadPayload("body is nested too deeply") from None
+    if not isinstance(payload, dict):
+        raise BadPayload(f"body is a JSON {type(payload).__name__ if payload is not None else 'null'}, expected an object")
+    action = payload.get("action")
+    if not isinstance(action, str):
+        raise BadPayload("body: \"action\" is missing or not a string")
+    if not _TOKEN.match(action):
+        raise BadPayload("body: \"action\" is not an action name (letters, digits, _ . : -)")
+    if not isinstance(payload.get("data", {}), dict):
+        raise BadPayload("body: \"data\" is not an object")
+    return build(resource, payload, request_id=request_id,
+                 received_at=time.time() if received_at is None else received_at,
+                 body_sha256=hashlib.sha256(body).hexdigest())
+
+
+def build(resource: str, payload: Mapping[str, Any], *, request_id: str = "", received_at: float = 0.0,
+          body_sha256: str = "") -> SentryEvent:
+    """Build an event from an already-parsed payload dict."""
+    actor = payload.get("actor") if isinstance(payload.get("actor"), dict) else None
+    inst = payload.get("installation") if isinstance(payload.get("installation"), dict) else None
+    data = payload.get("data") or {}
+    if not body_sha256:
+        body_sha256 = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    event = SentryEvent(resource=resource, action=str(payload["action"]), data=data, actor=actor,
+                        installation=inst, request_id=request_id, received_at=received_at,
+                        body_sha256=body_sha256)
+    object.__setattr__(event, "shortcuts", MappingProxyType(_shortcuts(event)))
+    return event
+
+
+def _get(obj: Any, *keys: str | int) -> Any:
+    for key in keys:
+        if isinstance(obj, Mapping) and key in obj:
+            obj = obj[key]
+        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+            obj = obj[key]
+        else:
+            return None
+    return obj
+
+
+def _main_object(event: SentryEvent) -> Mapping[str, Any]:
+    """The object a resource is about: the issue, the error event, the incident…"""
+    data = event.data
+    key = {"issue": "issue", "activity_alert": "issue", "error": "error", "event_alert": "event",
+           "metric_alert": "metric_alert", "installation": "installation"}.get(event.resource)
+    obj = data.get(key) if key else data
+    return obj if isinstance(obj, Mapping) else {}
+
+
+def _tags(raw: Any) -> dict[str, str]:
+    """Event tags arrive as [key, value] pairs (or {key, value} objects); give them as a mapping."""
+    tags: dict[str, str] = {}
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            tags[str(item[0])] = item[1]
+        elif isinstance(item, Mapping) and "key" in item:
+            tags[str(item["key"])] = item.get("value")
+    if isinstance(raw, Mapping):
+        tags.update({str(k): v for k, v in raw.items()})
+    return tags
+
+
+def _project(event: SentryEvent, obj: Mapping[str, Any]) -> Any:
+    data = event.data
+    project = obj.get("project")
+    if isinstance(project, Mapping):
+        return project.get("slug")
+    for url_key in ("url", "issue_url"):
+        m = _PROJECT_IN_API_URL.search(str(obj.get(url_key) or ""))
+        if m:
+            return m["slug"]
+    projects = obj.get("projects") or _get(obj, "alert_rule", "projects")
+    if isinstance(projects, list) and projects:
+        return projects[0]
+    return data.get("project_slug") or data.get("projectSlug")
+
+
+def _level(event: SentryEvent, obj: Mapping[str, Any]) -> Any:
+    if event.resource == "metric_alert":
+        return _METRIC_LEVEL.get(event.action)
+    level = obj.get("level")
+    return level.lower() if isinstance(level, str) else None
+
+
+def _shortcuts(event: SentryEvent) -> dict[str, Any]:
+    obj, data, res = _main_object(event), event.data, event.resource
+    values: dict[str, Any] = {
+        "project": _project(event, obj),
+        "level": _level(event, obj),
+        "environment": obj.get("environment") or _get(obj, "alert_rule", "environment"),
+        "title": (data.get("description_title") if res == "metric_alert" else None)
+        or obj.get("title") or _get(data, "appInfo", "name"),
+        "issue_id": obj.get("id") if res in ("issue", "activity_alert")
+        else obj.get("issue_id") or data.get("issue_id") or data.get("group_id"),
+        "short_id": obj.get("shortId"),
+        "culprit": obj.get("culprit"),
+        "release": obj.get("release") or _get(data, "appInfo", "version"),
+        "url": obj.get("web_url") or data.get("web_url") or obj.get("permalink")
+        or _get(data, "alert", "url") or data.get("installUrl"),
+        "assignee": _get(data, "assignee", "name") or _get(obj, "assignedTo", "name"),
+        "triggered_rule": data.get("triggered_rule") or _get(obj, "alert_rule", "name"),
+    }
+    if res in ("error", "event_alert"):
+        values["tags"] = _tags(obj.get("tags"))
+    if values["issue_id"] is not None:
+        values["issue_id"] = str(values["issue_id"])
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def lookup(event: SentryEvent, path: str) -> Any:
+    """The value at a dotted path (`data.issue.id`, `actor.type`, `project`, `tags.os`), or MISSING."""
+    head, _, rest = path.partition(".")
+    if head in ("resource", "action", "request_id") and not rest:
+        return getattr(event, head)
+    roots: dict[str, Any] = {"data": event.data, "actor": event.actor, "installation": event.installation}
+    if head in roots:
+        obj = roots[head]
+    elif head in event.shortcuts:
+        obj = event.shortcuts[head]
+    else:
+        return MISSING
+    for key in rest.split(".") if rest else ():
+        if isinstance(obj, Mapping) and key in obj:
+            obj = obj[key]
+        elif isinstance(obj, list) and _is_index(key) and -len(obj) <= int(key) < len(obj):
+            obj = obj[int(key)]
+        else:
+            return MISSING
+    return obj
+
+
+def _is_index(key: str) -> bool:
+    return key.lstrip("-").isdigit()
+
+
+def issue_link(event: SentryEvent, sentry_url: str | None) -> str | None:
+    """A web link for the event: from the payload, else built from SENTRY_URL."""
+    url = event.shortcuts.get("url")
+    if url or not sentry_url:
+        return url
+    base = sentry_url.rstrip("/")
+    if "issue_id" in event.shortcuts:
+        return f"{base}/issues/{event.shortcuts['issue_id']}/"
+    if event.resource == "metric_alert" and lookup(event, "data.metric_alert.identifier") is not MISSING:
+        return f"{base}/alerts/{lookup(event, 'data.metric_alert.identifier')}/"
+    return base + "/"

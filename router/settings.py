@@ -1,0 +1,108 @@
+"""Every setting in one table, read from the environment (DESIGN 1.2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+def _secrets(raw: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in raw.split(",") if s.strip())
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _float(raw: str) -> float:
+    return float(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+def _opt(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+# (field, environment variable, default, parser, help)
+TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
+    ("client_secrets", "SENTRY_CLIENT_SECRET", "", _secrets,
+     "the integration's Client Secret; several, comma-separated, are all accepted (rotation)"),
+    ("rules_path", "ROUTER_RULES", "rules/rules.yaml", _str, "rules file"),
+    ("templates_path", "ROUTER_TEMPLATES", "templates", _str,
+     "template folder; files here override the shipped defaults by name"),
+    ("db_path", "ROUTER_DB", "var/router.sqlite3", _str,
+     "embedded default store (queue, dedup, throttle, ledger)"),
+    ("redis_url", "REDIS_URL", "", _opt, "when set, queue and state live in Redis"),
+    ("slack_bot_token", "SLACK_BOT_TOKEN", "", _opt, "bot token for slack targets that name a channel"),
+    ("slack_api_url", "SLACK_API_URL", "https://slack.com/api/", _str, "Slack Web API base URL"),
+    ("smtp_url", "SMTP_URL", "", _opt, "smtp://[user:pass@]host[:port], smtps://… or starttls://…"),
+    ("email_from", "EMAIL_FROM", "sentry-router@localhost", _str, "sender address for email targets"),
+    ("port", "PORT", "8000", _int, "listen port"),
+    ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
+    ("sentry_url", "SENTRY_URL", "", _opt, "your organisation's Sentry address, for links"),
+    ("max_body", "ROUTER_MAX_BODY", "1048576", _int, "largest accepted webhook body, bytes"),
+    ("reload_interval", "ROUTER_RELOAD_INTERVAL", "2", _float,
+     "seconds between checks of the rules file for changes"),
+    ("log_level", "ROUTER_LOG_LEVEL", "INFO", _str, "log level: DEBUG, INFO, WARNING, ERROR"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The router's configuration; build it with `Settings.from_env()`."""
+
+    client_secrets: tuple[str, ...] = ()
+    rules_path: str = "rules/rules.yaml"
+    templates_path: str = "templates"
+    db_path: str = "var/router.sqlite3"
+    redis_url: str | None = None
+    slack_bot_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    smtp_url: str | None = None
+    email_from: str = "sentry-router@localhost"
+    port: int = 8000
+    web_concurrency: int = 2
+    sentry_url: str | None = None
+    max_body: int = 1048576
+    reload_interval: float = 2.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every setting of TABLE from `environ` (default os.environ), then apply overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field, var, default, parse, _help in TABLE:
+            raw = env.get(var, default)
+            try:
+                values[field] = parse(raw)
+            except ValueError:
+                raise SettingsError(f"environment {var}={raw!r}: not a valid value ({_help})") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret this configuration holds, for masking in output."""
+        from router.masking import url_secrets
+
+        found = list(self.client_secrets)
+        if self.slack_bot_token:
+            found.append(self.slack_bot_token)
+        for url in (self.smtp_url, self.redis_url):
+            if url:
+                found.extend(url_secrets(url))
+        return tuple(found)
