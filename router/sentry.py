@@ -251,3 +251,11 @@ def issue_link(event: SentryEvent, sentry_url: str | None) -> str | None:
     if event.resource == "metric_alert" and lookup(event, "data.metric_alert.identifier") is not MISSING:
         return f"{base}/alerts/{lookup(event, 'data.metric_alert.identifier')}/"
     return base + "/"
+
+
+def encode_like_sentry(payload: Mapping[str, Any]) -> bytes:
+    """The exact bytes Sentry sends: compact, ASCII-escaped JSON, keys in order action, installation, data, actor."""
+    order = ("action", "installation", "data", "actor")
+    ordered = {k: payload[k] for k in order if k in payload}
+    ordered.update({k: v for k, v in payload.items() if k not in ordered})
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=True).encode("ascii")

@@ -1,0 +1,28 @@
+"""The Flask app factory: settings, rules, store and queue, blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from router.logs import configure_logging
+from router.runtime import Runtime
+from router.settings import Settings
+
+
+class ConfigError(RuntimeError):
+    """The router cannot start with this configuration; the message is one line."""
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI app; raises ConfigError (no client secret) or RulesError (invalid rules)."""
+    settings = settings or Settings.from_env()
+    if not settings.client_secrets:
+        raise ConfigError("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry "
+                          "integration into it (several, comma-separated, are all accepted)")
+    configure_logging(settings)
+    from router.web import bp  # after logging, so import-time messages are formatted too
+
+    app = Flask("router")
+    app.extensions["router"] = Runtime.start(settings)
+    app.register_blueprint(bp)
+    return app

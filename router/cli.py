@@ -1,0 +1,137 @@
+"""The `sentry-router` command line (DESIGN 1.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from router.settings import Settings, SettingsError
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sentry-router")
+def main() -> None:
+    """Route Sentry webhooks to Slack, email and any Apprise target, by rules."""
+
+
+def _preflight(settings: Settings) -> None:
+    """Refuse to start web serving without a client secret or with invalid rules: one clear error, exit 1."""
+    if not settings.client_secrets:
+        raise click.ClickException("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry "
+                                   "integration into it (several, comma-separated, are all accepted)")
+    from router.rules.load import RulesError, load_rules
+
+    try:
+        load_rules(settings.rules_path)
+    except RulesError as exc:
+        raise click.ClickException(f"the rules file is invalid, not starting:\n{exc}") from None
+
+
+def gunicorn_argv(host: str | None, port: int | None, workers: int | None) -> tuple[list[str], dict[str, str]]:
+    """The gunicorn command line and environment for the web half."""
+    env = dict(os.environ)
+    if host:
+        env["ROUTER_HOST"] = host
+    if port is not None:
+        env["PORT"] = str(port)
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:router.gunicorn_conf", "router.wsgi:app"]
+    return argv, env
+
+
+def _server_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("--host", default=None, help="listen address (default 0.0.0.0)")(f)
+    f = click.option("--port", type=int, default=None, help="listen port (default $PORT or 8000)")(f)
+    f = click.option("--workers", type=int, default=None, help="gunicorn workers (default $WEB_CONCURRENCY or 2)")(f)
+    f = click.option("--rules", default=None, help="rules file (default $ROUTER_RULES)")(f)
+    return click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES)")(f)
+
+
+def _apply_paths(rules: str | None, templates: str | None) -> Settings:
+    if rules:
+        os.environ["ROUTER_RULES"] = rules
+    if templates:
+        os.environ["ROUTER_TEMPLATES"] = templates
+    return _settings()
+
+
+@main.command()
+@_server_options
+def web(host: str | None, port: int | None, workers: int | None, rules: str | None, templates: str | None) -> None:
+    """Run the web half alone (gunicorn): verify, match and queue webhooks."""
+    settings = _apply_paths(rules, templates)
+    _preflight(settings)
+    argv, env = gunicorn_argv(host, port, workers)
+    os.execve(sys.executable, argv, env)
+
+
+@main.command()
+@_server_options
+def serve(host: str | None, port: int | None, workers: int | None, rules: str | None, templates: str | None) -> None:
+    """Run the web server and the delivery worker together on the embedded default."""
+    settings = _apply_paths(rules, templates)
+    _preflight(settings)
+    argv, env = gunicorn_argv(host, port, workers)
+    os.execve(sys.executable, argv, env)
+
+
+def sample_names() -> list[str]:
+    """The bundled sample payloads, as RESOURCE.ACTION[.variant] names."""
+    folder = resources.files("router") / "samples"
+    return sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def sample_body(name: str) -> tuple[str, bytes]:
+    """A bundled sample's resource and its bytes exactly as Sentry would send them."""
+    from router.sentry import encode_like_sentry
+
+    if name not in sample_names():
+        raise click.BadParameter(f"no bundled sample {name!r} (one of: {', '.join(sample_names())})",
+                                 param_hint="RESOURCE.ACTION")
+    payload = json.loads((resources.files("router") / "samples" / f"{name}.json").read_text("utf-8"))
+    return name.split(".")[0], encode_like_sentry(payload)
+
+
+@main.command("send-sample")
+@click.argument("name", metavar="RESOURCE.ACTION")
+@click.option("--url", default=None, help="router address (default http://127.0.0.1:$PORT)")
+@click.option("--secret", default=None, help="client secret to sign with (default: the first of $SENTRY_CLIENT_SECRET)")
+def send_sample(name: str, url: str | None, secret: str | None) -> None:
+    """Sign a bundled sample exactly as Sentry does and POST it to a running router."""
+    from router.verify import sign
+
+    settings = _settings()
+    secret = secret or (settings.client_secrets[0] if settings.client_secrets else None)
+    if not secret:
+        raise click.ClickException("no secret to sign with: set SENTRY_CLIENT_SECRET or pass --secret")
+    resource, body = sample_body(name)
+    base = (url or f"http://127.0.0.1:{settings.port}").rstrip("/")
+    target = base if base.endswith("/sentry/webhook") else base + "/sentry/webhook"
+    req = urllib.request.Request(target, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "sentry-router send-sample",
+        "Sentry-Hook-Resource": resource, "Sentry-Hook-Signature": sign(body, secret),
+        "Sentry-Hook-Timestamp": str(int(__import__("time").time())), "Request-ID": uuid.uuid4().hex})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            click.echo(f"{resp.status} {resp.read().decode('utf-8', 'replace').strip()}")
+    except urllib.error.HTTPError as exc:
+        click.echo(f"{exc.code} {exc.read().decode('utf-8', 'replace').strip()}")
+        sys.exit(1)
+    except (urllib.error.URLError, OSError) as exc:
+        raise click.ClickException(f"could not reach {target}: {getattr(exc, 'reason', exc)}") from None

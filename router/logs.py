@@ -1,0 +1,34 @@
+"""Logging set-up: one line per record, every known secret masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from router.masking import mask
+from router.settings import Settings
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats a record, then masks the configured secrets, URL passwords and Slack tokens in it."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
+        self._secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record), self._secrets)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send the router's logs to stderr at ROUTER_LOG_LEVEL with secrets masked (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_router", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._router = True  # type: ignore[attr-defined]
+    handler.setFormatter(MaskingFormatter(settings.secret_values()))
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))

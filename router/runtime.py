@@ -1,0 +1,33 @@
+"""What a running router holds: settings, the live rules and the delivery store/queue."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from router import metrics
+from router.delivery import Delivery
+from router.rules.reload import RulesHolder
+from router.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The long-lived parts one process shares between requests."""
+
+    settings: Settings
+    rules: RulesHolder
+    delivery: Delivery
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        """Load the rules (raising RulesError if they are invalid) and open the store lazily."""
+        holder = RulesHolder(settings.rules_path, settings.reload_interval, on_change=_publish)
+        _publish(holder)
+        return cls(settings=settings, rules=holder, delivery=Delivery.from_settings(settings))
+
+
+def _publish(holder: RulesHolder) -> None:
+    metrics.set_rules_status(holder.last_load_ok, holder.current.digest)

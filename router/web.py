@@ -1,0 +1,100 @@
+"""HTTP only: the webhook view, /-/healthy, /-/ready and /metrics. Views map outcomes to status codes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from router import metrics, pipeline
+from router.delivery import StoreUnavailable
+from router.runtime import Runtime
+
+log = logging.getLogger(__name__)
+bp = Blueprint("router", __name__)
+
+STATUS = {"accepted": 202, "duplicate": 202, "bad_signature": 401, "bad_request": 400,
+          "too_large": 413, "unavailable": 503}
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["router"]
+
+
+def _error(outcome: str, reason: str, extra_headers: dict[str, str] | None = None) -> Response:
+    resp = Response(reason + "\n", status=STATUS[outcome], mimetype="text/plain")
+    resp.headers["Sentry-Hook-Error"] = outcome  # shown in Sentry's request log
+    for key, value in (extra_headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def _read_body(limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` (never reads more than limit + 1 bytes)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = request.stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+@bp.route("/sentry/webhook", methods=["POST"], strict_slashes=False)
+def webhook() -> Response | tuple[Any, int]:
+    """Receive one Sentry webhook; 202 once its notifications are durably queued."""
+    start = time.perf_counter()
+    rt = _rt()
+    rt.rules.maybe_reload()
+    body = _read_body(rt.settings.max_body)
+    if body is None:
+        out = pipeline.Outcome("too_large", f"body larger than ROUTER_MAX_BODY ({rt.settings.max_body} bytes)")
+    else:
+        out = pipeline.ingest(rt, body, request.headers)
+    ev = out.event
+    # unsigned input never names a label: it would let anyone grow the metric's cardinality
+    metrics.WEBHOOKS.labels(ev.resource if ev else "", ev.action if ev else "", out.outcome).inc()
+    if out.outcome not in ("accepted", "duplicate"):
+        log.info("webhook refused: %s: %s", out.outcome, out.reason)
+        return _error(out.outcome, out.reason, {"Retry-After": "5"} if out.outcome == "unavailable" else None)
+    assert ev is not None
+    metrics.INGEST_SECONDS.observe(time.perf_counter() - start)
+    log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, ev.action,
+             ev.subject_id, ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
+    return jsonify(id=out.webhook_id, resource=ev.resource, action=ev.action, matched=list(out.matched),
+                   duplicate=out.outcome == "duplicate"), 202
+
+
+@bp.route("/-/healthy")
+def healthy() -> Response:
+    """200 while the process runs."""
+    return Response("OK\n", mimetype="text/plain")
+
+
+@bp.route("/-/ready")
+def ready() -> Response:
+    """200 when rules are loaded and the store answers; says so when a reload was refused."""
+    rt = _rt()
+    rt.rules.maybe_reload()
+    try:
+        rt.delivery.ping()
+    except StoreUnavailable as exc:
+        return Response(f"not ready: store unavailable: {exc}\n", status=503, mimetype="text/plain")
+    current = rt.rules.current
+    text = f"ready: {len(current.rules)} rules, {len(current.targets)} targets from {current.source}\n"
+    if rt.rules.last_error:
+        text += f"reload failed, still routing with the previous rules:\n{rt.rules.last_error}\n"
+    return Response(text, mimetype="text/plain")
+
+
+@bp.route("/metrics")
+def metrics_view() -> Response:
+    """Prometheus text format."""
+    rt = _rt()
+
+    def scrape_time() -> list[tuple[str, str, float]]:
+        try:
+            return rt.delivery.scrape_gauges()
+        except StoreUnavailable:
+            return []
+
+    return Response(metrics.exposition(scrape_time), mimetype="text/plain; version=0.0.4; charset=utf-8")
