@@ -98,7 +98,7 @@ def parse(body: bytes, resource: str | None, request_id: str = "", received_at: 
     if not body:
         raise BadPayload("empty body (expected a JSON object)")
     try:
-        payload = json.loads(body)
+        payload = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadPayload("body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
@@ -220,6 +220,9 @@ def lookup(event: SentryEvent, path: str) -> Any:
     if head in ("resource", "action", "request_id") and not rest:
         return getattr(event, head)
     roots: dict[str, Any] = {"data": event.data, "actor": event.actor, "installation": event.installation}
+    if head == "tags" and rest:  # tag keys hold dots themselves (browser.name, os.name)
+        tags = event.shortcuts.get("tags", {})
+        return tags[rest] if rest in tags else MISSING
     if head in roots:
         obj = roots[head]
     elif head in event.shortcuts:
