@@ -1,0 +1,241 @@
+"""Load rules.yaml: parse with line numbers, substitute ${VAR}, validate everything, compile once.
+
+Every problem in the file is collected and reported as one line:
+`FILE:LINE: rule "NAME": KEY.PATH: what is wrong (what was expected)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from router.rules.conditions import Compiler, kind
+from router.rules.match import build_index
+from router.rules.model import Rule, RuleSet, RulesSettings, Target
+from router.rules.targets import build_target, unknown_keys
+from router.rules.yamlio import LList, LMap, Path, YamlSyntaxError, parse_yaml, substitute
+
+log = logging.getLogger(__name__)
+
+TOP_KEYS = ("version", "settings", "targets", "rules")
+SETTINGS_KEYS = ("dedup_window", "default_throttle")
+RULE_KEYS = ("name", "description", "match", "notify", "template", "throttle", "stop")
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+DEFAULT_RULES = "default_rules.yaml"
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; `.errors` holds one formatted line per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from `30s`, `10m`, `2h`, `1d`, `1h30m`, `0` or `0s`; None if it is not a duration."""
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    if not isinstance(value, str) or not value.strip():
+        return None
+    parts = _DURATION.findall(value.strip())
+    if "".join(n + u for n, u in parts) != value.strip():
+        return None
+    return float(sum(int(n) * _UNITS[u] for n, u in parts))
+
+
+def load_rules(path: str, environ: Mapping[str, str] | None = None) -> RuleSet:
+    """Load and compile a rules file; raise RulesError listing every problem."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise RulesError([f"{path}:0: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError([f"{path}:0: cannot read: {exc}"]) from None
+    return load_rules_text(text, path, environ)
+
+
+def load_default_rules() -> RuleSet:
+    """The packaged fallback (everything to the console), used when the rules file is missing."""
+    text = resources.files("router").joinpath(DEFAULT_RULES).read_text(encoding="utf-8")
+    return load_rules_text(text, f"<package>/{DEFAULT_RULES}", {})
+
+
+def load_rules_or_default(path: str, environ: Mapping[str, str] | None = None) -> RuleSet:
+    """`load_rules`, except that a missing file gives the packaged default (with a WARNING)."""
+    if not os.path.exists(path):
+        log.warning("rules file %s does not exist: using the built-in default (everything to the console)", path)
+        return load_default_rules()
+    return load_rules(path, environ)
+
+
+def load_rules_text(text: str, source_name: str, environ: Mapping[str, str] | None = None) -> RuleSet:
+    """Load and compile rules from text; `source_name` is the file name used in error lines."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        raw = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        raise RulesError([f"{source_name}:{exc.line}: {exc}"]) from None
+    loader = _Loader(source_name, raw)
+    tree = substitute(raw, os.environ if environ is None else environ, loader.report)
+    loader.tree = tree
+    ruleset = loader.build(tree, digest)
+    if loader.problems:
+        raise RulesError(loader.formatted())
+    return ruleset
+
+
+class _Loader:
+    """One load: validates the tree, collects problems, builds the RuleSet."""
+
+    def __init__(self, source: str, tree: Any) -> None:
+        self.source, self.tree = source, tree
+        self.problems: list[tuple[int, Path, str]] = []
+        self.unset: set[Path] = set()       # values whose ${VAR} was missing: nothing more to say
+        self.compiler = Compiler(self.report)
+
+    def report(self, line: int, path: Path, message: str) -> None:
+        """Record one problem at a line and key path (not a second one about an unset ${VAR}'s value)."""
+        if message.startswith("environment variable "):
+            self.unset.add(path)
+        elif path in self.unset:
+            return
+        self.problems.append((line, path, message))
+
+    def formatted(self) -> list[str]:
+        """Every problem as `FILE:LINE: scope: key.path: message`, in file order."""
+        return [self._format(*p) for p in sorted(self.problems, key=lambda p: p[0])]
+
+    def _format(self, line: int, path: Path, message: str) -> str:
+        scope, rest = self._scope(path)
+        parts = [f"{self.source}:{line}", scope, ".".join(str(p) for p in rest), message]
+        return ": ".join(p for p in parts if p)
+
+    def _scope(self, path: Path) -> tuple[str, Path]:
+        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+            rules = self.tree.get("rules") if isinstance(self.tree, dict) else None
+            rule = rules[path[1]] if isinstance(rules, list) and path[1] < len(rules) else None
+            name = rule.get("name") if isinstance(rule, dict) else None
+            return (f'rule "{name}"' if isinstance(name, str) and name else f"rule #{path[1] + 1}"), path[2:]
+        if len(path) >= 2 and path[0] == "targets":
+            return f'target "{path[1]}"', path[2:]
+        if path and path[0] == "settings":
+            return "settings", path[1:]
+        return "", path
+
+    def build(self, tree: Any, digest: str) -> RuleSet:
+        """Validate the whole document and compile it."""
+        if not isinstance(tree, LMap):
+            got = "the file is empty" if tree is None else f"got {kind(tree)}"
+            self.report(1, (), f"expected a mapping with keys {', '.join(TOP_KEYS)} ({got})")
+            return RuleSet(rules=(), targets={})
+        unknown_keys(tree, TOP_KEYS, (), self.report)
+        version = tree.get("version")
+        if not (isinstance(version, int) and not isinstance(version, bool) and version == 1):
+            got = "missing" if "version" not in tree else f"unsupported version {tree['version']!r}"
+            self.report(tree.value_lines.get("version", 1), ("version",), f"{got} (expected version: 1)")
+        settings = self.settings(tree.get("settings"), tree.value_lines.get("settings", 1))
+        target_names, targets = self.targets(tree.get("targets"), tree.value_lines.get("targets", 1))
+        rules = self.rules(tree.get("rules"), tree.value_lines.get("rules", 1), target_names)
+        return RuleSet(rules=rules, targets=targets, settings=settings, source=self.source, digest=digest,
+                       index=build_index(rules))
+
+    def settings(self, spec: Any, line: int) -> RulesSettings:
+        """The `settings:` block (optional)."""
+        if spec is None:
+            return RulesSettings()
+        if not isinstance(spec, LMap):
+            self.report(line, ("settings",), f"expected a mapping, got {kind(spec)}")
+            return RulesSettings()
+        unknown_keys(spec, SETTINGS_KEYS, ("settings",), self.report)
+        values = {key: self.duration(spec[key], ("settings", key), spec.value_lines[key])
+                  for key in SETTINGS_KEYS if key in spec}
+        return RulesSettings(**{k: v for k, v in values.items() if v is not None})
+
+    def duration(self, value: Any, path: Path, line: int) -> float | None:
+        """A duration in seconds, or None after reporting it."""
+        seconds = parse_duration(value)
+        if seconds is None:
+            shown = f'"{value}"' if isinstance(value, str) else kind(value)
+            self.report(line, path, f"bad duration {shown} (expected a number and a unit, like 30s, 10m, 2h, 1d, or 0)")
+        return seconds
+
+    def targets(self, spec: Any, line: int) -> tuple[frozenset[str], dict[str, Target]]:
+        """The `targets:` block: names declared (valid or not) and the valid targets."""
+        if spec is None:
+            return frozenset(), {}
+        if not isinstance(spec, LMap):
+            self.report(line, ("targets",), f"expected a mapping of target names to targets, got {kind(spec)}")
+            return frozenset(), {}
+        built = {str(name): build_target(str(name), item, ("targets", str(name)), spec.value_lines[name], self.report)
+                 for name, item in spec.items()}
+        return frozenset(built), {k: v for k, v in built.items() if v is not None}
+
+    def rules(self, spec: Any, line: int, targets: frozenset[str]) -> tuple[Rule, ...]:
+        """The `rules:` list, in order."""
+        if not isinstance(spec, LList):
+            got = "missing" if spec is None else f"got {kind(spec)}"
+            self.report(line, ("rules",), f"{got} (expected a list of rules, each starting with - name:)")
+            return ()
+        seen: dict[str, int] = {}
+        built = [self.rule(item, i, spec.item_lines[i], targets, seen) for i, item in enumerate(spec)]
+        return tuple(r for r in built if r is not None)
+
+    def rule(self, spec: Any, i: int, line: int, targets: frozenset[str], seen: dict[str, int]) -> Rule | None:
+        """One rule, validated and compiled."""
+        path: Path = ("rules", i)
+        if not isinstance(spec, LMap):
+            self.report(line, path, f"expected a mapping with name:, match: and notify:, got {kind(spec)}")
+            return None
+        unknown_keys(spec, RULE_KEYS, path, self.report)
+        at = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+        name = spec.get("name")
+        if not isinstance(name, str) or not name.strip():
+            got = "missing" if "name" not in spec else f"got {kind(name)}"
+            self.report(at("name"), (*path, "name"), f"{got} (expected a unique rule name)")
+        elif name in seen:
+            self.report(at("name"), (*path, "name"), f'duplicate rule name (first used on line {seen[name]})')
+        else:
+            seen[name] = at("name")
+        if "match" not in spec:
+            self.report(spec.line, (*path, "match"), "missing (expected a mapping of conditions; {} matches everything)")
+        match = self.compiler.block(spec.get("match"), (*path, "match"), at("match")) if "match" in spec else None
+        notify = self.notify(spec, path, targets)
+        stop = spec.get("stop", False)
+        if not isinstance(stop, bool):
+            self.report(at("stop"), (*path, "stop"), f"expected true or false, got {stop!r}")
+        elif not notify and not stop and "notify" not in spec:
+            self.report(spec.line, (*path, "notify"), "missing: this rule notifies nobody (add notify: [TARGET], or stop: true)")
+        template = spec.get("template")
+        if template is not None and (not isinstance(template, str) or not _TEMPLATE_NAME.match(template)):
+            self.report(at("template"), (*path, "template"), f"expected a template name like issue, got {template!r}")
+        throttle = self.duration(spec["throttle"], (*path, "throttle"), at("throttle")) if "throttle" in spec else None
+        description = spec.get("description", "")
+        if not isinstance(description, str):
+            self.report(at("description"), (*path, "description"), f"expected text, got {kind(description)}")
+        return Rule(name=str(name), match=match, notify=notify, template=template, throttle=throttle,
+                    stop=stop is True, description=str(description or ""), line=spec.line)
+
+    def notify(self, spec: LMap, path: Path, targets: frozenset[str]) -> tuple[str, ...]:
+        """`notify:` — one target name or a list of them, each declared under `targets:`."""
+        value, line = spec.get("notify"), spec.value_lines.get("notify", spec.line)
+        if "notify" not in spec:
+            return ()
+        names = [value] if isinstance(value, str) else list(value) if isinstance(value, LList) else None
+        if not names or not all(isinstance(n, str) for n in names):
+            hint = " (or leave notify: out and set stop: true)" if spec.get("stop") is True else ""
+            self.report(line, (*path, "notify"), f"expected a target name or a list of target names, got {kind(value)}{hint}")
+            return ()
+        known = ", ".join(sorted(targets)) or "none: add a targets: block"
+        for n in names:
+            if n not in targets:
+                self.report(line, (*path, "notify"), f'unknown target "{n}" (expected one of {known})')
+        return tuple(dict.fromkeys(n for n in names if n in targets))

@@ -1,0 +1,139 @@
+"""Matching: a pure function of (compiled rules, event), plus explanations of every condition.
+
+Rules are indexed by the (resource, action) they pin with plain equality or a list, so a webhook
+only evaluates its candidate rules; file order is preserved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from router.rules.conditions import Check, CondResult, Group
+from router.rules.model import MatchResult, Notification, Rule, RuleSet
+from router.rules.operators import text
+from router.sentry import SentryEvent
+
+ANY = "*"
+_CACHE_LIMIT = 4096   # (resource, action) pairs remembered; resources are attacker-chosen text
+
+
+@dataclass(frozen=True)
+class RuleIndex:
+    """Rule positions by pinned (resource, action); `*` where a rule does not pin one."""
+
+    buckets: MappingProxyType[tuple[str, str], tuple[int, ...]]
+    cache: dict[tuple[str, str], tuple[int, ...]]   # memo of candidates(); rules never change after load
+
+    def candidates(self, resource: str, action: str) -> tuple[int, ...]:
+        """Positions of the rules that may match this resource and action, in file order."""
+        key = (resource, action)
+        found = self.cache.get(key)
+        if found is None:
+            b = self.buckets
+            found = tuple(sorted({*b.get(key, ()), *b.get((resource, ANY), ()),
+                                  *b.get((ANY, action), ()), *b.get((ANY, ANY), ())}))
+            if len(self.cache) < _CACHE_LIMIT:
+                self.cache[key] = found
+        return found
+
+
+def _pins(match: Any, field: str) -> tuple[str, ...]:
+    """The values a rule's top-level `field` condition allows, or (ANY,) if it doesn't pin one."""
+    checks = match.children if isinstance(match, Group) and match.kind == "all" else ()
+    for check in checks:
+        if isinstance(check, Check) and check.path == field and check.op in ("eq", "in"):
+            values = check.expected if isinstance(check.expected, list) else [check.expected]
+            return tuple(str(text(v)) for v in values)
+    return (ANY,)
+
+
+def build_index(rules: Iterable[Rule]) -> RuleIndex:
+    """Index rules by the resources and actions they pin."""
+    buckets: dict[tuple[str, str], list[int]] = {}
+    for i, rule in enumerate(rules):
+        for resource in _pins(rule.match, "resource"):
+            for action in _pins(rule.match, "action"):
+                buckets.setdefault((resource, action), []).append(i)
+    return RuleIndex(MappingProxyType({k: tuple(v) for k, v in buckets.items()}), {})
+
+
+def _candidates(ruleset: RuleSet, event: SentryEvent) -> Iterable[Rule]:
+    if ruleset.index is None:
+        return ruleset.rules
+    return (ruleset.rules[i] for i in ruleset.index.candidates(event.resource, event.action))
+
+
+def match(ruleset: RuleSet, event: SentryEvent) -> MatchResult:
+    """The rules that match `event`, top to bottom until a stop rule; one notification per target."""
+    matched: list[str] = []
+    notifications: dict[str, Notification] = {}
+    for rule in _candidates(ruleset, event):
+        if rule.match is None or not rule.match.holds(event):
+            continue
+        matched.append(rule.name)
+        for name in rule.notify:
+            if name not in notifications and name in ruleset.targets:
+                notifications[name] = Notification(rule=rule, target=ruleset.targets[name])
+        if rule.stop:
+            break
+    return MatchResult(matched=tuple(matched), notifications=tuple(notifications.values()))
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    """Why a rule did or did not match one event."""
+
+    rule: Rule
+    matched: bool
+    result: CondResult | None          # None when the rule was not evaluated
+    skipped: str = ""                  # why it was not evaluated ("after stop rule …")
+
+
+def explain(ruleset: RuleSet, event: SentryEvent) -> list[RuleExplanation]:
+    """Every rule, in order, with each condition's expected value, actual value and result."""
+    out: list[RuleExplanation] = []
+    stopped_by = ""
+    for rule in ruleset.rules:
+        if stopped_by:
+            out.append(RuleExplanation(rule, False, None, f'not evaluated: rule "{stopped_by}" stopped evaluation'))
+            continue
+        result = rule.match.explain(event) if rule.match is not None else None
+        held = bool(result and result.held)
+        out.append(RuleExplanation(rule, held, result))
+        if held and rule.stop:
+            stopped_by = rule.name
+    return out
+
+
+def format_explanations(explanations: list[RuleExplanation]) -> str:
+    """Explanations as indented text: ✓ held, ✗ did not, and the actual value of each condition."""
+    lines: list[str] = []
+    for ex in explanations:
+        rule = ex.rule
+        mark = "✓" if ex.matched else ("·" if ex.skipped else "✗")
+        outcome = "matched" if ex.matched else (ex.skipped or "did not match")
+        then = ""
+        if ex.matched:
+            then = " → stop" if rule.stop and not rule.notify else ""
+            then = (f" → {', '.join(rule.notify)}" if rule.notify else "") + (" (stop)" if rule.stop else "") or then
+        lines.append(f'{mark} rule "{rule.name}" (line {rule.line}): {outcome}{then}')
+        if ex.result is not None:
+            lines.extend(_format_cond(child, 1) for child in _top(ex.result))
+    return "\n".join(lines)
+
+
+def _top(result: CondResult) -> tuple[CondResult, ...]:
+    """A rule's implicit top-level `all` is not shown as a node of its own."""
+    if result.label == "all of":
+        return result.children or (CondResult("(no conditions: matches everything)", True),)
+    return (result,)
+
+
+def _format_cond(result: CondResult, depth: int) -> str:
+    mark = "✓" if result.held else "✗"
+    actual = f"  (actual: {result.actual})" if result.actual else ""
+    head = f"{'    ' * depth}{mark} {result.label}{actual}"
+    return "\n".join([head, *(_format_cond(c, depth + 1) for c in result.children)])

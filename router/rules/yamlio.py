@@ -1,0 +1,157 @@
+"""YAML for hand-edited files: line numbers on every key and item, duplicate keys kept for
+reporting, `${VAR}` substitution, and no YAML 1.1 surprises (`no`, `on`, `2024-01-01`, `1.10`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+Report = Callable[[int, Path, str], None]   # (line, path from the document root, message)
+
+
+class LMap(dict):  # type: ignore[type-arg]
+    """A YAML mapping that remembers where it, its keys and its values are (1-based lines)."""
+
+    line: int
+    key_lines: dict[Any, int]
+    value_lines: dict[Any, int]
+    duplicates: list[tuple[Any, int, int]]      # (key, line, line of the first occurrence)
+
+
+class LList(list):  # type: ignore[type-arg]
+    """A YAML sequence that remembers its line and each item's line."""
+
+    line: int
+    item_lines: list[int]
+
+
+class YInt(int):
+    """An int that remembers how it was written, so `0123` or `1_000` compare as written text."""
+
+    raw: str
+
+
+class YFloat(float):
+    """A float that remembers how it was written, so `release: 1.10` still equals "1.10"."""
+
+    raw: str
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with line-aware containers and YAML 1.2-style booleans (only true/false)."""
+
+
+# Only true/false are booleans; yes/no/on/off stay text (`tags.handled: no` means the string "no").
+# Timestamps stay text too: they are compared with payload strings.
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
+    result = LMap()
+    result.line, result.key_lines, result.value_lines, result.duplicates = node.start_mark.line + 1, {}, {}, []
+    yield result
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            key = str(key)
+        line = key_node.start_mark.line + 1
+        if key in result.key_lines:
+            result.duplicates.append((key, line, result.key_lines[key]))
+        result.key_lines[key] = line
+        result.value_lines[key] = value_node.start_mark.line + 1
+        result[key] = loader.construct_object(value_node, deep=True)
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
+    result = LList()
+    result.line, result.item_lines = node.start_mark.line + 1, [n.start_mark.line + 1 for n in node.value]
+    yield result
+    result.extend(loader.construct_object(n, deep=True) for n in node.value)
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YInt:
+    value = YInt(loader.construct_yaml_int(node))
+    value.raw = node.value
+    return value
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> YFloat:
+    value = YFloat(loader.construct_yaml_float(node))
+    value.raw = node.value
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+class YamlSyntaxError(ValueError):
+    """The text is not YAML; `line` is 1-based, the message says what the parser found."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse one YAML document into LMap/LList/scalars; raise YamlSyntaxError."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or "not valid YAML"
+        context = f" ({exc.context})" if exc.context and exc.context != problem else ""
+        raise YamlSyntaxError(line, f"invalid YAML: {problem}{context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(1, f"invalid YAML: {exc}") from None
+
+
+_VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def substitute(tree: Any, environ: Mapping[str, str], report: Report) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string value, and report duplicate keys."""
+    return _sub(tree, (), 1, environ, report)
+
+
+def _sub(value: Any, path: Path, line: int, env: Mapping[str, str], report: Report) -> Any:
+    if isinstance(value, LMap):
+        for key, dup_line, first in value.duplicates:
+            report(dup_line, (*path, key), f"duplicate key (first given on line {first}; YAML would keep only the last)")
+        out = LMap()
+        out.line, out.key_lines, out.value_lines, out.duplicates = value.line, value.key_lines, value.value_lines, []
+        for key, item in value.items():
+            out[key] = _sub(item, (*path, key), value.value_lines.get(key, value.line), env, report)
+        return out
+    if isinstance(value, LList):
+        out_list = LList()
+        out_list.line, out_list.item_lines = value.line, value.item_lines
+        out_list.extend(_sub(item, (*path, i), value.item_lines[i], env, report) for i, item in enumerate(value))
+        return out_list
+    if isinstance(value, str) and "${" in value:
+        return _VAR.sub(lambda m: _expand(m, path, line, env, report), value)
+    return value
+
+
+def _expand(m: re.Match[str], path: Path, line: int, env: Mapping[str, str], report: Report) -> str:
+    name, default = m["name"], m["default"]
+    value = env.get(name)
+    if default is not None:
+        return value if value else default    # shell semantics: unset or empty → default
+    if value is None:
+        report(line, path, f"environment variable {name} is not set (set it, or write ${{{name}:-default}})")
+        return ""
+    return value
