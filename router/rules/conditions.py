@@ -196,7 +196,7 @@ class Compiler:
             inner_pred = self.equality(field, arg, path, line)
             return ops.negate(inner_pred) if inner_pred else None
         if op == "exists":
-            return ops.exists(arg) if isinstance(arg, bool) else self._bad(line, path, f"expected true or false, got {show(plain(arg))}")
+            return ops.exists(arg) if isinstance(arg, bool) else self._bad(line, path, f"expected true or false, got {kind(arg)}")
         if op in ("regex", "glob", "contains"):
             return self.textual(op, arg, path, line)
         return self.ordered(field, op, arg, path, line)
@@ -217,7 +217,8 @@ class Compiler:
             try:
                 preds.append(ops.regex(re.compile(one) if op == "regex" else ops.glob_pattern(one)))
             except re.error as exc:
-                return self._bad(line, path, f"bad regular expression {show(one)}: {exc}")
+                return self._bad(line, path, f"bad regular expression {show(one)}: {exc} "
+                                             "(expected a Python regular expression; it must match the whole value)")
         return preds[0] if len(preds) == 1 else ops.any_of(preds)
 
     def ordered(self, field: str, op: str, arg: Any, path: Path, line: int) -> ops.Predicate | None:
@@ -237,12 +238,17 @@ class Compiler:
 
 
 def kind(value: Any) -> str:
-    """A person's word for a YAML value's type."""
+    """What a person wrote, for "got …": a short scalar as written, else a word for its type."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
-        return "true/false"
-    return {LMap: "a mapping", LList: "a list", str: "text"}.get(type(value), "a number")
+        return "true" if value else "false"
+    if isinstance(value, LMap):
+        return "a mapping"
+    if isinstance(value, LList):
+        return "a list"
+    shown = show(plain(value))
+    return shown if len(shown) <= 40 else "text"
 
 
 def plain(value: Any) -> Any:

@@ -211,12 +211,12 @@ class _Loader:
         notify = self.notify(spec, path, targets)
         stop = spec.get("stop", False)
         if not isinstance(stop, bool):
-            self.report(at("stop"), (*path, "stop"), f"expected true or false, got {stop!r}")
+            self.report(at("stop"), (*path, "stop"), f"expected true or false, got {kind(stop)}")
         elif not notify and not stop and "notify" not in spec:
             self.report(spec.line, (*path, "notify"), "missing: this rule notifies nobody (add notify: [TARGET], or stop: true)")
         template = spec.get("template")
         if template is not None and (not isinstance(template, str) or not _TEMPLATE_NAME.match(template)):
-            self.report(at("template"), (*path, "template"), f"expected a template name like issue, got {template!r}")
+            self.report(at("template"), (*path, "template"), f"expected a template name like issue, got {kind(template)}")
         throttle = self.duration(spec["throttle"], (*path, "throttle"), at("throttle")) if "throttle" in spec else None
         description = spec.get("description", "")
         if not isinstance(description, str):

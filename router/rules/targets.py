@@ -63,8 +63,9 @@ def _slack(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
     where: Callable[[str], int] = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
     has_channel, has_hook = "channel" in spec, "webhook_url" in spec
     if has_channel == has_hook:
-        report(spec.line, path, "a slack target needs exactly one of channel (posts with SLACK_BOT_TOKEN) "
-                                "or webhook_url (an incoming webhook)" + (", not both" if has_channel else ""))
+        both = "webhook_url: not allowed together with channel" if has_channel else "channel: missing"
+        report(spec.key_lines.get("webhook_url", spec.line), (*path, both.split(":")[0]), both.split(": ", 1)[1] +
+               " (expected exactly one of channel, posted with SLACK_BOT_TOKEN, or webhook_url, an incoming webhook)")
         return {}
     options: dict[str, Any] = {}
     if has_channel:
