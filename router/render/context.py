@@ -1,0 +1,65 @@
+"""The template context: a small, documented set of names (README "Template context")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from router.render import describe
+from router.rules.model import Rule, Target
+from router.sentry import SentryEvent, issue_link
+
+NOTIFICATION_DEFAULTS: Mapping[str, Any] = {"kind": "card", "suppressed": 0, "status": None}
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def notification_info(notification: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `notification` mapping with defaults filled in (kind card|reply|update, suppressed, status)."""
+    info = dict(NOTIFICATION_DEFAULTS)
+    info.update(notification or {})
+    try:
+        info["suppressed"] = int(info.get("suppressed") or 0)
+    except (TypeError, ValueError):
+        info["suppressed"] = 0
+    return info
+
+
+def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
+                  notification: Mapping[str, Any] | None, sentry_url: str | None) -> dict[str, Any]:
+    """Everything a template can use; payload values are plain data, escaped on output."""
+    shortcuts = _thaw(event.shortcuts)
+    emoji, color = describe.style(event)
+    what = describe.what(event)
+    info = notification_info(notification)
+    suppressed = info["suppressed"]
+    ctx: dict[str, Any] = dict(shortcuts)      # project, level, environment, title, issue_id, … at top level
+    ctx.update(
+        s=shortcuts,
+        tags=shortcuts.get("tags", {}),
+        event={"resource": event.resource, "action": event.action, "data": _thaw(event.data),
+               "actor": _thaw(event.actor) or {}, "installation": _thaw(event.installation) or {},
+               "subject_id": event.subject_id, "request_id": event.request_id},
+        rule={"name": rule.name if rule else "", "description": rule.description if rule else ""},
+        target={"name": target.name if target else "", "type": target.type if target else ""},
+        link=issue_link(event, sentry_url),
+        sentry_url=sentry_url or "",
+        what=what,
+        emoji=emoji,
+        headline=f"{emoji} {what}",
+        color=color,
+        title=describe.title(event),
+        actor_name=describe.actor_name(event),
+        facts=describe.facts(event),
+        summary=describe.summary(event),
+        links=describe.links(event),
+        notification=info,
+        suppressed_note=f"(+{suppressed} similar suppressed)" if suppressed > 0 else "",
+    )
+    return ctx

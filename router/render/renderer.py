@@ -1,0 +1,147 @@
+"""Renderer: pick a template, render its blocks in the sandbox, escape per channel, never fail a notification."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from jinja2 import Template, TemplateSyntaxError
+
+from router.channels.base import Message
+from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
+from router.render.context import build_context, notification_info
+from router.render.env import Env, from_html_escaped, slack_escape, to_plain
+from router.rules.model import Rule, Target
+from router.sentry import SentryEvent, issue_link
+
+log = logging.getLogger(__name__)
+
+FORMS = ("slack", "email", "text")
+FORM_BY_TARGET_TYPE = {"slack": "slack", "email": "email"}   # apprise, console and anything else: text
+BLOCK_NAMES = ("title", "body", "html", "blocks")
+
+
+def form_for(target_type: str) -> str:
+    """The template form a target type uses: slack, email, or text."""
+    return FORM_BY_TARGET_TYPE.get(target_type, "text")
+
+
+def template_names(event: SentryEvent, rule: Rule | None) -> tuple[str, ...]:
+    """Lookup order: the rule's `template`, then the resource name, then `default`."""
+    names = [rule.template if rule and rule.template else None, event.resource, "default"]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def error_location(exc: BaseException, fallback: str = "?") -> tuple[str, int]:
+    """The template file and line an exception came from (Jinja's compiled frames know it)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return exc.filename or exc.name or fallback, exc.lineno or 0
+    where: tuple[str, int] = (fallback, 0)
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        tmpl = tb.tb_frame.f_globals.get("__jinja_template__")
+        if isinstance(tmpl, Template):
+            where = (tmpl.filename or tmpl.name or fallback, tmpl.get_corresponding_lineno(tb.tb_lineno))
+        tb = tb.tb_next
+    return where
+
+
+def _metric_failure(template: str) -> None:
+    try:
+        from router.metrics import TEMPLATE_ERRORS
+        TEMPLATE_ERRORS.labels(template=template).inc()
+    except Exception:  # metrics must never break a notification
+        log.debug("could not count a template error", exc_info=True)
+
+
+class Renderer:
+    """Renders SentryEvents into channel Messages; build once, call `render` from any thread."""
+
+    def __init__(self, templates_path: str | None = "templates", sentry_url: str | None = None) -> None:
+        self.templates_path = templates_path
+        self.sentry_url = sentry_url
+        self.env = Env(templates_path)
+        self._chosen: dict[tuple[tuple[str, ...], str], str] = {}
+        self._lock = threading.Lock()
+
+    def choose(self, names: tuple[str, ...], form: str) -> str:
+        """The first template file that exists for `names` in `form`, else in the `text` form."""
+        key = (names, form)
+        found = self._chosen.get(key)
+        if found is None:
+            candidates = [f"{n}.{form}.j2" for n in names] + [f"{n}.text.j2" for n in names]
+            found = self.env.select_template(candidates).name or candidates[-1]
+            with self._lock:
+                self._chosen[key] = found
+        return found
+
+    def render(self, event: SentryEvent, target: Target, rule: Rule | None = None, *,
+               notification: Mapping[str, Any] | None = None) -> Message:
+        """One Message for `target`; a failing template falls back to `default`, then to plain text."""
+        form = form_for(target.type)
+        try:
+            ctx = build_context(event, target, rule, notification, self.sentry_url)
+        except Exception:
+            log.exception("building the template context failed for %s", event.dedup_key)
+            return minimal_message(event, form, self.sentry_url, notification)
+        names = template_names(event, rule)
+        for attempt in (names, ("default",)):
+            name = "?"
+            try:
+                name = self.choose(attempt, form)
+                return self.render_file(name, form, ctx)
+            except Exception as exc:
+                file, line = error_location(exc, name)
+                log.warning("template %s:%s failed for %s (%s), falling back: %s: %s", file, line,
+                            event.dedup_key, form, type(exc).__name__, exc)
+                _metric_failure(name)
+            if attempt == ("default",):
+                break
+        return minimal_message(event, form, self.sentry_url, notification)
+
+    def render_file(self, name: str, form: str, ctx: Mapping[str, Any]) -> Message:
+        """Render one template file in `form`; raises on any template or output error."""
+        parts = render_parts(self.env.get_template(name), ctx)
+        return assemble(parts, form, name, ctx)
+
+
+def render_parts(tmpl: Template, ctx: Mapping[str, Any]) -> dict[str, str]:
+    """The rendered text of each named block (inherited blocks included)."""
+    jctx = tmpl.new_context(dict(ctx))
+    for _ in tmpl.root_render_func(jctx):   # runs `extends`, which registers the parent's blocks
+        pass
+    return {name: "".join(jctx.blocks[name][0](jctx)) for name in BLOCK_NAMES if jctx.blocks.get(name)}
+
+
+def assemble(parts: Mapping[str, str], form: str, name: str, ctx: Mapping[str, Any]) -> Message:
+    """Turn rendered blocks into a Message, escaped for its channel."""
+    meta = {"kind": ctx["notification"]["kind"], "headline": ctx["headline"], "form": form}
+    if form == "slack":
+        title = from_html_escaped(parts.get("title", "")).strip()
+        text = clip(from_html_escaped(parts.get("body", "")).strip() or title, FALLBACK_MAX)
+        blocks = parse_blocks(parts.get("blocks", ""))
+        return Message("slack", title, text, blocks=tuple(blocks) if blocks else None, color=ctx["color"],
+                       template=name, meta=meta)
+    title = " ".join(to_plain(parts.get("title", "")).split())  # one line: it may become an email subject
+    text = to_plain(parts.get("body", "")).strip()
+    html = parts.get("html", "").strip() if form == "email" else ""
+    return Message(form, title, text, html=html or None, color=ctx["color"], template=name, meta=meta)
+
+
+def minimal_message(event: SentryEvent, form: str, sentry_url: str | None,
+                    notification: Mapping[str, Any] | None = None) -> Message:
+    """The last resort when even `default` fails: a plain message built in Python."""
+    try:
+        what = f"Sentry {event.resource} {event.action}"
+        title = str(event.shortcuts.get("title") or what)
+        link = issue_link(event, sentry_url) or ""
+    except Exception:  # never raise from here
+        what, title, link = "Sentry notification", "Sentry notification", ""
+    text = "\n".join(x for x in (title, link) if x)
+    if form == "slack":
+        text = slack_escape(text)
+    meta = {"kind": notification_info(notification)["kind"], "headline": what, "form": form}
+    return Message(form, what, text, template="(built-in)", meta=meta)
