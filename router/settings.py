@@ -54,6 +54,15 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("reload_interval", "ROUTER_RELOAD_INTERVAL", "2", _float,
      "seconds between checks of the rules file for changes"),
     ("log_level", "ROUTER_LOG_LEVEL", "INFO", _str, "log level: DEBUG, INFO, WARNING, ERROR"),
+    ("retry_attempts", "ROUTER_RETRY_ATTEMPTS", "8", _int, "delivery attempts per notification before it is dead"),
+    ("retry_deadline", "ROUTER_RETRY_DEADLINE", "3600", _float,
+     "seconds after acceptance past which a failing notification is dead; retries spread over it"),
+    ("retry_base", "ROUTER_RETRY_BASE", "2", _float, "seconds before the first retry (later ones grow)"),
+    ("ledger_retention", "ROUTER_LEDGER_RETENTION", "604800", _float,
+     "seconds finished ledger entries are kept (default 7 days)"),
+    ("worker_threads", "ROUTER_WORKER_THREADS", "8", _int, "concurrent sends per worker process"),
+    ("worker_heartbeat", "ROUTER_WORKER_HEARTBEAT", "10", _float,
+     "seconds of silence after which a worker is presumed dead and its in-flight sends are re-queued"),
 )
 
 
@@ -76,6 +85,12 @@ class Settings:
     max_body: int = 1048576
     reload_interval: float = 2.0
     log_level: str = "INFO"
+    retry_attempts: int = 8
+    retry_deadline: float = 3600.0
+    retry_base: float = 2.0
+    ledger_retention: float = 604800.0
+    worker_threads: int = 8
+    worker_heartbeat: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,113 @@
+"""Durable delivery: the facade ingest calls (accept), over the store (ledger, dedup, throttle) and queue."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from router.delivery.policy import RetryPolicy
+from router.delivery.queue import Queue
+from router.delivery.store import DEAD, FAILED, Job, Store, StoreUnavailable, new_id, open_store
+from router.rules.model import MatchResult, Notification
+from router.sentry import SentryEvent
+from router.settings import Settings
+
+__all__ = ["Accepted", "Delivery", "Job", "StoreUnavailable"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer to one accepted webhook: its id, whether it was a duplicate, the jobs written."""
+
+    webhook_id: str
+    duplicate: bool
+    jobs: tuple[str, ...] = ()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def throttle_subject(event: SentryEvent) -> str:
+    """What a throttle counts per: the Sentry issue when there is one, else the webhook's subject id."""
+    issue = event.shortcuts.get("issue_id")
+    return f"issue:{issue}" if issue not in (None, "") else f"{event.resource}:{event.subject_id}"
+
+
+class Delivery:
+    """Ingest side of delivery: durable accept + enqueue, health, depth; shared by web and CLI."""
+
+    def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+        self.policy = RetryPolicy.from_settings(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Delivery:
+        """Open (lazily) the store and queue the settings name."""
+        return cls(settings, open_store(settings), Queue.from_settings(settings))
+
+    def _job(self, webhook_id: str, event: SentryEvent, note: Notification, default_throttle: float,
+             now: float) -> Job:
+        target, rule = note.target, note.rule
+        throttle = rule.throttle if rule.throttle is not None else default_throttle
+        payload = {"event": event.to_dict(), "template": rule.template, "throttle": throttle or 0.0,
+                   "subject": throttle_subject(event), "options": _plain(target.options)}
+        return Job(id=new_id(), webhook_id=webhook_id, rule=rule.name, target=target.name,
+                   target_type=target.type, created_at=now, updated_at=now, next_at=now,
+                   deadline_at=now + self.policy.deadline, payload=payload)
+
+    def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float,
+               default_throttle: float) -> Accepted:
+        """Claim the dedup key and durably write one job per notification, then queue them."""
+        now = time.time()
+        webhook_id = new_id()
+        jobs = [self._job(webhook_id, event, n, default_throttle, now) for n in result.notifications]
+        if not self.store.accept(event.dedup_key, dedup_window, jobs, now):
+            return Accepted(webhook_id, True)
+        try:
+            self.queue.enqueue(j.id for j in jobs)
+        except Exception as exc:  # the jobs are in the ledger: the worker's sweep queues them again
+            log.warning("webhook %s: queueing failed (%s); the worker sweep will deliver its %d job(s)",
+                        webhook_id, type(exc).__name__, len(jobs))
+        return Accepted(webhook_id, False, tuple(j.id for j in jobs))
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable with the reason when the store cannot be used (for /-/ready)."""
+        self.store.ping()
+
+    def queue_depth(self) -> int:
+        """Jobs waiting in the queue now."""
+        try:
+            return self.queue.depth()
+        except Exception as exc:
+            raise StoreUnavailable(f"queue: {type(exc).__name__}: {exc}") from None
+
+    def gauges(self) -> Iterable[tuple[str, str, float]]:
+        """Store-backed gauges for /metrics: queue depth and dead letters (read at scrape time)."""
+        try:
+            yield "router_queue_depth", "Notifications waiting in the queue", float(self.queue_depth())
+            yield "router_dead_letters", "Notifications that failed for good (see `sentry-router deliveries --failed`)", \
+                float(self.store.count(DEAD))
+        except StoreUnavailable as exc:
+            log.warning("metrics: store unavailable: %s", exc)
+
+    def deliveries(self, limit: int = 50, failed: bool = False) -> list[Job]:
+        """The newest ledger rows; only retrying and dead ones with `failed`."""
+        return self.store.jobs(limit, FAILED if failed else ())
+
+    def replay(self, job_id: str) -> bool:
+        """Send a dead letter again (fresh attempts and deadline); False unless `job_id` is dead."""
+        if not self.store.requeue(job_id, time.time(), self.policy.deadline):
+            return False
+        self.queue.enqueue([job_id])
+        return True

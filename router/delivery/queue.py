@@ -1,0 +1,80 @@
+"""The transport: a huey instance (SqliteHuey at ROUTER_DB, RedisHuey with REDIS_URL) and one `deliver` task.
+
+huey only carries job ids; the ledger in the store is the source of truth (a dequeued huey task is
+gone from storage, so a worker killed mid-send would lose it — the ledger's lease brings it back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey
+from huey.api import TaskWrapper
+from huey.storage import SqliteStorage
+
+from router.settings import Settings
+
+NAME = "router"
+_handler: Callable[[str], None] | None = None
+
+
+class _Sqlite(SqliteStorage):
+    """huey's SQLite storage with synchronous=NORMAL under WAL: crash-safe for processes, ~7x cheaper."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=normal")
+        return conn
+
+
+def set_handler(handler: Callable[[str], None] | None) -> None:
+    """Install what runs a job id in this process (the worker); web processes never set one."""
+    global _handler
+    _handler = handler
+
+
+def _deliver(job_id: str) -> None:
+    if _handler is None:
+        raise RuntimeError("deliver task executed in a process without a delivery worker")
+    _handler(job_id)
+
+
+class Queue:
+    """The huey instance plus the one task; enqueue/schedule job ids, read the depth."""
+
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+        self.task: TaskWrapper = huey.task(name="deliver")(_deliver)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Queue:
+        """SqliteHuey on ROUTER_DB by default, RedisHuey (blocking dequeue) when REDIS_URL is set."""
+        if settings.redis_url:
+            return cls(RedisHuey(NAME, url=settings.redis_url, blocking=True, read_timeout=1, results=False))
+        Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(Huey(NAME, storage_class=_Sqlite, filename=settings.db_path, journal_mode="wal",
+                        timeout=10, results=False))
+
+    @property
+    def blocking(self) -> bool:
+        """True when workers can block on the queue (Redis) instead of polling it."""
+        return bool(self.huey.storage.blocking)
+
+    def enqueue(self, job_ids: Iterable[str]) -> None:
+        """Queue each job id for immediate delivery."""
+        for job_id in job_ids:
+            self.huey.enqueue(self.task.s(job_id))
+
+    def schedule(self, job_id: str, delay: float) -> None:
+        """Queue a job id to run after `delay` seconds (huey's scheduler moves it when due)."""
+        self.task.schedule(args=(job_id,), delay=max(0.0, delay))
+
+    def depth(self) -> int:
+        """Jobs waiting in the queue now (scheduled retries not included)."""
+        return int(self.huey.pending_count())
+
+    def scheduled(self) -> int:
+        """Jobs waiting for a later time (retries)."""
+        return int(self.huey.scheduled_count())

@@ -1,0 +1,116 @@
+"""The Lua scripts that make each RedisStore change atomic (keys under `router:`)."""
+
+ACCEPT = """
+if not redis.call('SET', ARGV[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+for i = 3, #ARGV do
+  local j = cjson.decode(ARGV[i])
+  local flat = {}
+  for f, v in pairs(j) do flat[#flat + 1] = f; flat[#flat + 1] = v end
+  redis.call('HSET', 'router:job:' .. j.id, unpack(flat))
+  redis.call('ZADD', 'router:jobs', j.created_at, j.id)
+  redis.call('ZADD', 'router:due', j.next_at, j.id)
+end
+return 1
+"""
+
+CLAIM = """
+local k = 'router:job:' .. ARGV[1]
+local st = redis.call('HGET', k, 'status')
+if st ~= 'queued' and st ~= 'retrying' then return false end
+if tonumber(redis.call('HGET', k, 'next_at')) > tonumber(ARGV[2]) + 0.5 then return false end
+redis.call('HINCRBY', k, 'attempts', 1)
+redis.call('HSET', k, 'status', 'sending', 'lease_until', ARGV[3], 'owner', ARGV[4], 'updated_at', ARGV[2])
+redis.call('ZREM', 'router:due', ARGV[1])
+redis.call('ZADD', 'router:sending', ARGV[3], ARGV[1])
+return redis.call('HGETALL', k)
+"""
+
+RECORD = """
+local k = 'router:job:' .. ARGV[1]
+if redis.call('HGET', k, 'status') ~= 'sending' or redis.call('HGET', k, 'owner') ~= ARGV[2] then return 0 end
+redis.call('HSET', k, 'status', ARGV[3], 'updated_at', ARGV[4], 'next_at', ARGV[5], 'last_error', ARGV[6],
+           'lease_until', '0')
+for i = 7, #ARGV, 2 do redis.call('HSET', k, ARGV[i], ARGV[i + 1]) end
+redis.call('ZREM', 'router:sending', ARGV[1])
+if ARGV[3] == 'retrying' or ARGV[3] == 'queued' then redis.call('ZADD', 'router:due', ARGV[5], ARGV[1]) end
+if ARGV[3] == 'dead' then redis.call('ZADD', 'router:dead', ARGV[4], ARGV[1]) end
+return 1
+"""
+
+ORPHANS = """
+local now = tonumber(ARGV[1])
+local out = {}
+local items = redis.call('ZRANGE', 'router:sending', 0, -1, 'WITHSCORES')
+for i = 1, #items, 2 do
+  local id, lease = items[i], tonumber(items[i + 1])
+  local k = 'router:job:' .. id
+  local owner = redis.call('HGET', k, 'owner')
+  if lease < now or not owner or redis.call('EXISTS', 'router:kv:hb:' .. owner) == 0 then
+    redis.call('ZREM', 'router:sending', id)
+    if redis.call('HGET', k, 'status') == 'sending' then
+      redis.call('HSET', k, 'status', 'retrying', 'next_at', ARGV[1], 'updated_at', ARGV[1], 'lease_until', '0')
+      redis.call('ZADD', 'router:due', ARGV[1], id)
+      out[#out + 1] = id
+    end
+  end
+end
+return out
+"""
+
+STALE = """
+local ids = redis.call('ZRANGEBYSCORE', 'router:due', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do
+  if redis.call('EXISTS', 'router:job:' .. id) == 1 then
+    redis.call('ZADD', 'router:due', ARGV[1], id)
+    redis.call('HSET', 'router:job:' .. id, 'next_at', ARGV[1])
+    out[#out + 1] = id
+  else
+    redis.call('ZREM', 'router:due', id)
+  end
+end
+return out
+"""
+
+REQUEUE = """
+local k = 'router:job:' .. ARGV[1]
+if redis.call('HGET', k, 'status') ~= 'dead' then return 0 end
+redis.call('HSET', k, 'status', 'queued', 'attempts', '0', 'next_at', ARGV[2], 'deadline_at', ARGV[3],
+           'updated_at', ARGV[2])
+redis.call('ZREM', 'router:dead', ARGV[1])
+redis.call('ZADD', 'router:due', ARGV[2], ARGV[1])
+return 1
+"""
+
+THROTTLE = """
+local t = redis.call('HMGET', ARGV[1], 'until', 'suppressed', 'holder', 'carried')
+if t[3] == ARGV[4] then return {1, tonumber(t[4])} end
+if t[1] and tonumber(t[1]) > tonumber(ARGV[2]) then
+  return {0, redis.call('HINCRBY', ARGV[1], 'suppressed', 1)}
+end
+local carried = tonumber(t[2] or '0')
+redis.call('HSET', ARGV[1], 'until', ARGV[3], 'suppressed', '0', 'holder', ARGV[4], 'carried', tostring(carried))
+redis.call('PEXPIRE', ARGV[1], ARGV[5])
+return {1, carried}
+"""
+
+EXPIRE = """
+local ids = redis.call('ZRANGEBYSCORE', 'router:jobs', '-inf', '(' .. ARGV[1], 'LIMIT', 0, 5000)
+local n = 0
+for _, id in ipairs(ids) do
+  local k = 'router:job:' .. id
+  local st = redis.call('HGET', k, 'status')
+  local done = not st
+  for i = 2, #ARGV do if st == ARGV[i] then done = true end end
+  if done then
+    redis.call('DEL', k)
+    redis.call('ZREM', 'router:jobs', id)
+    redis.call('ZREM', 'router:dead', id)
+    n = n + 1
+  end
+end
+return n
+"""
+
+SCRIPTS = {"accept": ACCEPT, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
+           "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE}

@@ -1,0 +1,136 @@
+"""The delivery state (dedup, throttle, ledger, small key-value) behind one interface, twice implemented."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from router.settings import Settings
+
+QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED = "queued", "sending", "sent", "retrying", "dead", "suppressed"
+STATUSES = (QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED)
+TERMINAL = (SENT, DEAD, SUPPRESSED)
+FAILED = (RETRYING, DEAD)
+HEARTBEAT_PREFIX = "hb:"  # kv key of a live worker process: hb:<owner>
+
+
+class StoreUnavailable(RuntimeError):
+    """The store (SQLite file or Redis) cannot be reached or written; the message says why."""
+
+
+def new_id() -> str:
+    """A short random id for jobs and webhooks (16 hex chars)."""
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One ledger row: a (webhook, rule, target) notification and what became of it."""
+
+    id: str
+    webhook_id: str
+    rule: str
+    target: str
+    target_type: str
+    status: str = QUEUED
+    attempts: int = 0
+    last_error: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    next_at: float = 0.0
+    deadline_at: float = 0.0
+    lease_until: float = 0.0
+    owner: str = ""
+    receipt: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    suppressed: int | None = None    # None until the throttle has let this job through
+
+    def summary(self) -> dict[str, Any]:
+        """The ledger view of this job (no payload)."""
+        return {"id": self.id, "webhook_id": self.webhook_id, "rule": self.rule, "target": self.target,
+                "target_type": self.target_type, "status": self.status, "attempts": self.attempts,
+                "last_error": self.last_error, "created_at": self.created_at, "updated_at": self.updated_at,
+                "next_at": self.next_at, "receipt": dict(self.receipt)}
+
+
+class Store(Protocol):
+    """What delivery needs from its state store; every method is atomic and safe across processes."""
+
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
+        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+        ...
+
+    def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
+        """Take a due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""
+        ...
+
+    def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
+               receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
+               suppressed: int | None = None) -> bool:
+        """Store the outcome of a send we hold the claim for; False if the claim was lost."""
+        ...
+
+    def recover_orphans(self, now: float) -> list[str]:
+        """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
+        ...
+
+    def stale(self, now: float, grace: float, limit: int) -> list[str]:
+        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
+        ...
+
+    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
+        """A dead letter back to queued with fresh attempts; False unless it was dead."""
+        ...
+
+    def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
+        """One notification per key per window: (allowed, suppressed since the last one allowed)."""
+        ...
+
+    def get(self, job_id: str) -> Job | None:
+        """One ledger row, or None."""
+        ...
+
+    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses`."""
+        ...
+
+    def count(self, status: str) -> int:
+        """How many ledger rows have this status."""
+        ...
+
+    def expire(self, now: float, retention: float) -> int:
+        """Drop finished ledger rows older than `retention` and expired keys; return rows dropped."""
+        ...
+
+    def kv_get(self, key: str) -> str | None:
+        """A small value by key, or None if absent or expired."""
+        ...
+
+    def kv_set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Set a small value, expiring after `ttl` seconds if given."""
+        ...
+
+    def kv_set_nx(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set a small value only if absent (or expired); True if set."""
+        ...
+
+    def kv_delete(self, key: str) -> None:
+        """Remove a small value."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable with the reason if the store cannot be used."""
+        ...
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: Redis when REDIS_URL is set, else the SQLite file ROUTER_DB."""
+    if settings.redis_url:
+        from router.delivery.store_redis import RedisStore
+
+        return RedisStore(settings.redis_url)
+    from router.delivery.store_sqlite import SqliteStore
+
+    return SqliteStore(settings.db_path)

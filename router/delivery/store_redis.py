@@ -1,0 +1,158 @@
+"""The delivery store in Redis (REDIS_URL): keys under `router:`, every multi-key change one Lua script."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import redis
+
+from router.delivery import redis_lua as lua
+from router.delivery.store import TERMINAL, Job, StoreUnavailable
+from router.masking import mask_url
+
+P = "router:"
+_INT = ("attempts",)
+_FLOAT = ("created_at", "updated_at", "next_at", "deadline_at", "lease_until")
+
+
+def _fields(job: Job) -> dict[str, str]:
+    d = {k: v for k, v in job.summary().items() if k not in ("receipt",)}
+    d.update(deadline_at=job.deadline_at, lease_until=job.lease_until, owner=job.owner,
+             receipt=json.dumps(dict(job.receipt)), payload=json.dumps(job.payload, separators=(",", ":")))
+    return {k: str(v) for k, v in d.items()}
+
+
+def _job(raw: Mapping[bytes | str, bytes | str]) -> Job:
+    d = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+         for k, v in raw.items()}
+    out: dict[str, Any] = {k: d.get(k, "") for k in ("id", "webhook_id", "rule", "target", "target_type",
+                                                     "status", "last_error", "owner")}
+    out.update({k: int(d.get(k) or 0) for k in _INT})
+    out.update({k: float(d.get(k) or 0) for k in _FLOAT})
+    out["receipt"] = json.loads(d.get("receipt") or "{}")
+    out["payload"] = json.loads(d.get("payload") or "{}")
+    sup = d.get("suppressed", "")
+    out["suppressed"] = int(sup) if sup not in ("", "None") else None
+    return Job(**out)
+
+
+def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
+    return dict(zip(flat[0::2], flat[1::2]))
+
+
+class RedisStore:
+    """Store on Redis; any number of processes on any number of machines share it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
+                                      health_check_interval=30)
+        self._scripts = {name: self.r.register_script(src) for name, src in lua.SCRIPTS.items()}
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return self._scripts[name](keys=[], args=list(args))
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
+
+    def _do(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
+
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
+        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+        encoded = [json.dumps(_fields(j)) for j in jobs]
+        return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), *encoded))
+
+    def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
+        """Take a due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""
+        flat = self._call("claim", job_id, repr(now), repr(now + lease), owner)
+        return _job(_pairs(flat)) if flat else None
+
+    def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
+               receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
+               suppressed: int | None = None) -> bool:
+        """Store the outcome of a send we hold the claim for; False if the claim was lost."""
+        extra: list[str] = []
+        if receipt is not None:
+            extra += ["receipt", json.dumps(dict(receipt))]
+        if suppressed is not None:
+            extra += ["suppressed", str(suppressed)]
+        return bool(self._call("record", job_id, owner, status, repr(now), repr(next_at or now), error, *extra))
+
+    def recover_orphans(self, now: float) -> list[str]:
+        """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
+        return [i.decode() for i in self._call("orphans", repr(now))]
+
+    def stale(self, now: float, grace: float, limit: int) -> list[str]:
+        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
+        return [i.decode() for i in self._call("stale", repr(now), repr(now - grace), limit)]
+
+    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
+        """A dead letter back to queued with fresh attempts; False unless it was dead."""
+        return bool(self._call("requeue", job_id, repr(now), repr(now + deadline)))
+
+    def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
+        """One notification per key per window: (allowed, suppressed since the last one allowed)."""
+        keep = int(max(window, 86400.0) * 7 * 1000)
+        allowed, count = self._call("throttle", P + "thr:" + key, repr(now), repr(now + window), holder, keep)
+        return bool(allowed), int(count)
+
+    def get(self, job_id: str) -> Job | None:
+        """One ledger row, or None."""
+        raw = self._do(self.r.hgetall, P + "job:" + job_id)
+        return _job(raw) if raw else None
+
+    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses`."""
+        out: list[Job] = []
+        start, page = 0, max(limit, 200)
+        while len(out) < limit:
+            ids = self._do(self.r.zrevrange, P + "jobs", start, start + page - 1)
+            if not ids:
+                break
+            pipe = self.r.pipeline(transaction=False)
+            for i in ids:
+                pipe.hgetall(P + "job:" + i.decode())
+            for raw in self._do(pipe.execute):
+                job = _job(raw) if raw else None
+                if job and (not statuses or job.status in statuses) and len(out) < limit:
+                    out.append(job)
+            start += page
+        return out
+
+    def count(self, status: str) -> int:
+        """How many ledger rows have this status (dead letters are indexed; others are counted)."""
+        if status == "dead":
+            return int(self._do(self.r.zcard, P + "dead"))
+        return sum(1 for j in self.jobs(10**9, (status,)))
+
+    def expire(self, now: float, retention: float) -> int:
+        """Drop finished ledger rows older than `retention` and expired keys; return rows dropped."""
+        return int(self._call("expire", repr(now - retention), *TERMINAL))
+
+    def kv_get(self, key: str) -> str | None:
+        """A small value by key, or None if absent or expired."""
+        raw = self._do(self.r.get, P + "kv:" + key)
+        return raw.decode() if raw is not None else None
+
+    def kv_set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Set a small value, expiring after `ttl` seconds if given."""
+        self._do(lambda: self.r.set(P + "kv:" + key, value, px=int(ttl * 1000) if ttl else None))
+
+    def kv_set_nx(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set a small value only if absent (or expired); True if set."""
+        return bool(self._do(lambda: self.r.set(P + "kv:" + key, value, nx=True,
+                                                px=int(ttl * 1000) if ttl else None)))
+
+    def kv_delete(self, key: str) -> None:
+        """Remove a small value."""
+        self._do(self.r.delete, P + "kv:" + key)
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable with the reason if the store cannot be used."""
+        self._do(self.r.ping)

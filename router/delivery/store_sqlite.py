@@ -1,0 +1,239 @@
+"""The delivery store in the SQLite file the queue uses too (ROUTER_DB): WAL, one connection per thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Job,
+                                   StoreUnavailable)
+
+_COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
+            "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
+            "payload", "suppressed")
+_SCHEMA = (
+    """create table if not exists router_job (
+        id text primary key, webhook_id text not null, rule text not null, target text not null,
+        target_type text not null, status text not null, attempts integer not null default 0,
+        last_error text not null default '', created_at real not null, updated_at real not null,
+        next_at real not null, deadline_at real not null, lease_until real not null default 0,
+        owner text not null default '', receipt text not null default '{}', payload text not null,
+        suppressed integer)""",
+    "create index if not exists router_job_status on router_job (status, next_at)",
+    "create index if not exists router_job_created on router_job (created_at)",
+    "create table if not exists router_dedup (key text primary key, expires_at real not null)",
+    """create table if not exists router_throttle (key text primary key, until real not null,
+        suppressed integer not null default 0, holder text not null, carried integer not null default 0,
+        expires_at real not null)""",
+    "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
+)
+_SELECT = f"select {', '.join(_COLUMNS)} from router_job"
+
+
+def _job(row: Sequence[Any]) -> Job:
+    d = dict(zip(_COLUMNS, row))
+    d["receipt"] = json.loads(d["receipt"] or "{}")
+    d["payload"] = json.loads(d["payload"] or "{}")
+    return Job(**d)
+
+
+def _row(job: Job) -> tuple[Any, ...]:
+    d = {c: getattr(job, c) for c in _COLUMNS}
+    d["receipt"] = json.dumps(dict(job.receipt))
+    d["payload"] = json.dumps(job.payload, separators=(",", ":"))
+    return tuple(d[c] for c in _COLUMNS)
+
+
+class SqliteStore:
+    """Store on SQLite; safe across threads and forked processes (connections are per pid and thread)."""
+
+    def __init__(self, path: str, busy_timeout: float = 10.0) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._schema_done = False
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("pragma journal_mode=wal")
+        conn.execute("pragma synchronous=normal")  # safe against process crashes; fsync at checkpoints
+        if not self._schema_done:
+            for ddl in _SCHEMA:
+                conn.execute(ddl)
+            self._schema_done = True
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
+        try:
+            conn = self._conn()
+            conn.execute("begin immediate")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("rollback")
+            raise
+        else:
+            conn.execute("commit")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+
+    # -- ingest ------------------------------------------------------------------------------
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
+        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "insert into router_dedup (key, expires_at) values (?, ?) on conflict (key) do update "
+                "set expires_at = excluded.expires_at where router_dedup.expires_at <= ?",
+                (dedup_key, now + ttl, now))
+            if cur.rowcount != 1:
+                return False
+            conn.executemany(f"insert into router_job ({', '.join(_COLUMNS)}) values "
+                             f"({', '.join('?' * len(_COLUMNS))})", [_row(j) for j in jobs])
+            return True
+
+    # -- worker ------------------------------------------------------------------------------
+    def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
+        """Take a due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""
+        with self._tx() as conn:
+            row = conn.execute(
+                f"update router_job set status = ?, attempts = attempts + 1, lease_until = ?, owner = ?, "
+                f"updated_at = ? where id = ? and status in (?, ?) and next_at <= ? "
+                f"returning {', '.join(_COLUMNS)}",
+                (SENDING, now + lease, owner, now, job_id, QUEUED, RETRYING, now + 0.5)).fetchone()
+        return _job(row) if row else None
+
+    def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
+               receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
+               suppressed: int | None = None) -> bool:
+        """Store the outcome of a send we hold the claim for; False if the claim was lost."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "update router_job set status = ?, updated_at = ?, last_error = ?, "
+                "receipt = coalesce(?, receipt), next_at = ?, lease_until = 0, "
+                "suppressed = coalesce(?, suppressed) where id = ? and status = ? and owner = ?",
+                (status, now, error, json.dumps(dict(receipt)) if receipt is not None else None,
+                 next_at or now, suppressed, job_id, SENDING, owner))
+            return cur.rowcount == 1
+
+    def recover_orphans(self, now: float) -> list[str]:
+        """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "update router_job set status = ?, next_at = ?, updated_at = ?, lease_until = 0 "
+                "where status = ? and (lease_until < ? or not exists (select 1 from router_kv "
+                "where key = ? || owner and (expires_at is null or expires_at > ?))) returning id",
+                (RETRYING, now, now, SENDING, now, HEARTBEAT_PREFIX, now)).fetchall()
+        return [r[0] for r in rows]
+
+    def stale(self, now: float, grace: float, limit: int) -> list[str]:
+        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "update router_job set next_at = ? where id in (select id from router_job "
+                "where status in (?, ?) and next_at < ? order by next_at limit ?) returning id",
+                (now, QUEUED, RETRYING, now - grace, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
+        """A dead letter back to queued with fresh attempts; False unless it was dead."""
+        with self._tx() as conn:
+            cur = conn.execute("update router_job set status = ?, attempts = 0, next_at = ?, deadline_at = ?, "
+                               "updated_at = ? where id = ? and status = ?",
+                               (QUEUED, now, now + deadline, now, job_id, DEAD))
+            return cur.rowcount == 1
+
+    def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
+        """One notification per key per window: (allowed, suppressed since the last one allowed)."""
+        with self._tx() as conn:
+            row = conn.execute("select until, suppressed, holder, carried from router_throttle where key = ?",
+                               (key,)).fetchone()
+            if row and row[2] == holder:           # the same job asking again (retry, recovery)
+                return True, row[3]
+            if row and row[0] > now:
+                conn.execute("update router_throttle set suppressed = suppressed + 1 where key = ?", (key,))
+                return False, row[1] + 1
+            carried = row[1] if row else 0
+            conn.execute("insert or replace into router_throttle (key, until, suppressed, holder, carried, "
+                         "expires_at) values (?, ?, 0, ?, ?, ?)",
+                         (key, now + window, holder, carried, now + max(window, 86400.0) * 7))
+            return True, carried
+
+    # -- ledger ------------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job | None:
+        """One ledger row, or None."""
+        rows = self._read(f"{_SELECT} where id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses`."""
+        where = f" where status in ({', '.join('?' * len(statuses))})" if statuses else ""
+        rows = self._read(f"{_SELECT}{where} order by created_at desc, id limit ?", (*statuses, limit))
+        return [_job(r) for r in rows]
+
+    def count(self, status: str) -> int:
+        """How many ledger rows have this status."""
+        return int(self._read("select count(*) from router_job where status = ?", (status,))[0][0])
+
+    def expire(self, now: float, retention: float) -> int:
+        """Drop finished ledger rows older than `retention` and expired keys; return rows dropped."""
+        with self._tx() as conn:
+            cur = conn.execute(f"delete from router_job where created_at < ? and status in "
+                               f"({', '.join('?' * len(TERMINAL))})", (now - retention, *TERMINAL))
+            conn.execute("delete from router_dedup where expires_at <= ?", (now,))
+            conn.execute("delete from router_throttle where expires_at <= ?", (now,))
+            conn.execute("delete from router_kv where expires_at <= ?", (now,))
+            return cur.rowcount
+
+    # -- small key-value ---------------------------------------------------------------------
+    def kv_get(self, key: str) -> str | None:
+        """A small value by key, or None if absent or expired."""
+        rows = self._read("select value from router_kv where key = ? and (expires_at is null or expires_at > ?)",
+                          (key, time.time()))
+        return rows[0][0] if rows else None
+
+    def kv_set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Set a small value, expiring after `ttl` seconds if given."""
+        with self._tx() as conn:
+            conn.execute("insert or replace into router_kv (key, value, expires_at) values (?, ?, ?)",
+                         (key, value, time.time() + ttl if ttl else None))
+
+    def kv_set_nx(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set a small value only if absent (or expired); True if set."""
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute("insert into router_kv (key, value, expires_at) values (?, ?, ?) on conflict (key) "
+                               "do update set value = excluded.value, expires_at = excluded.expires_at "
+                               "where router_kv.expires_at is not null and router_kv.expires_at <= ?",
+                               (key, value, now + ttl if ttl else None, now))
+            return cur.rowcount == 1
+
+    def kv_delete(self, key: str) -> None:
+        """Remove a small value."""
+        with self._tx() as conn:
+            conn.execute("delete from router_kv where key = ?", (key,))
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable with the reason if the store cannot be used."""
+        self._read("select 1 from router_kv limit 1")

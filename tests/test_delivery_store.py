@@ -1,0 +1,186 @@
+"""The delivery store, table-driven over SQLite and a real redis-server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from router.delivery.store import (DEAD, QUEUED, RETRYING, SENDING, SENT, SUPPRESSED, Job, Store,
+                                   StoreUnavailable, new_id)
+from router.delivery.store_redis import RedisStore
+from router.delivery.store_sqlite import SqliteStore
+from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        yield SqliteStore(str(tmp_path / "var" / "router.sqlite3"))
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        server.flush()
+        yield RedisStore(server.url)
+
+
+def job(now: float = NOW, **kw: object) -> Job:
+    """A queued job due at `now`."""
+    base = dict(id=new_id(), webhook_id="w1", rule="r", target="t", target_type="console", created_at=now,
+                updated_at=now, next_at=now, deadline_at=now + 3600, payload={"event": {"x": "é"}, "n": 1})
+    base.update(kw)
+    return Job(**base)  # type: ignore[arg-type]
+
+
+def test_accept_writes_jobs_and_refuses_duplicates(store: Store) -> None:
+    """A dedup key is claimed once per window; the duplicate writes nothing, expiry frees the key."""
+    a, b = job(), job()
+    assert store.accept("issue:created:1", 60, [a, b], NOW)
+    assert not store.accept("issue:created:1", 60, [job()], NOW + 1)
+    assert {j.id for j in store.jobs(10)} == {a.id, b.id}
+    got = store.get(a.id)
+    assert got is not None and got.status == QUEUED and got.payload == a.payload
+    assert store.accept("issue:created:2", 60, [], NOW)  # no jobs still claims the key
+    assert not store.accept("issue:created:2", 60, [], NOW)
+
+
+def test_dedup_key_expires(store: Store) -> None:
+    """After the window the same content is accepted again."""
+    assert store.accept("k", 0.2, [], NOW)
+    import time
+
+    time.sleep(0.3)  # Redis expiry is wall-clock; SQLite compares `now`
+    assert store.accept("k", 0.2, [], NOW + 1)
+
+
+def test_claim_is_exclusive_and_counts_attempts(store: Store) -> None:
+    """Only one claimer wins a job; a claimed, sent or future job is not claimed again."""
+    j = job()
+    store.accept("k", 60, [j], NOW)
+    got = store.claim(j.id, "w-a", 30, NOW)
+    assert got is not None and got.status == SENDING and got.attempts == 1
+    assert store.claim(j.id, "w-b", 30, NOW) is None
+    assert not store.record(j.id, "w-b", SENT, NOW)  # not the owner
+    assert store.record(j.id, "w-a", SENT, NOW + 1, receipt={"ts": "1.2", "channel": "C1"}, suppressed=0)
+    done = store.get(j.id)
+    assert done is not None and done.status == SENT and done.receipt == {"ts": "1.2", "channel": "C1"}
+    assert store.claim(j.id, "w-a", 30, NOW + 2) is None
+
+
+def test_concurrent_claims_have_one_winner(store: Store) -> None:
+    """Eight threads racing for each of 20 jobs: every job is claimed exactly once."""
+    jobs = [job() for _ in range(20)]
+    store.accept("k", 60, jobs, NOW)
+    wins: list[str] = []
+    lock = threading.Lock()
+
+    def race(owner: str) -> None:
+        for j in jobs:
+            if store.claim(j.id, owner, 30, NOW):
+                with lock:
+                    wins.append(j.id)
+
+    threads = [threading.Thread(target=race, args=(f"w{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == sorted(j.id for j in jobs)
+
+
+def test_retrying_job_waits_for_its_time(store: Store) -> None:
+    """A retrying job cannot be claimed before next_at; afterwards it can, with attempts 2."""
+    j = job()
+    store.accept("k", 60, [j], NOW)
+    store.claim(j.id, "w", 30, NOW)
+    assert store.record(j.id, "w", RETRYING, NOW, error="HTTP 500", next_at=NOW + 10)
+    assert store.claim(j.id, "w", 30, NOW + 5) is None
+    again = store.claim(j.id, "w", 30, NOW + 10)
+    assert again is not None and again.attempts == 2 and again.last_error == "HTTP 500"
+
+
+def test_orphaned_sends_are_recovered(store: Store) -> None:
+    """A sending job whose worker has no heartbeat (or whose lease ran out) is due again."""
+    alive, dead, expired = job(), job(), job()
+    store.accept("k", 60, [alive, dead, expired], NOW)
+    store.kv_set("hb:alive", "1", 60)
+    store.claim(alive.id, "alive", 300, NOW)
+    store.claim(dead.id, "gone", 300, NOW)
+    store.claim(expired.id, "alive", 1, NOW)
+    assert sorted(store.recover_orphans(NOW + 2)) == sorted([dead.id, expired.id])
+    assert store.recover_orphans(NOW + 2) == []
+    j = store.get(dead.id)
+    assert j is not None and j.status == RETRYING
+    assert store.claim(dead.id, "alive", 30, NOW + 2) is not None
+
+
+def test_stale_finds_lost_queue_tasks_once_per_grace(store: Store) -> None:
+    """Queued jobs overdue by the grace are returned, then not again until another grace passes."""
+    old, new = job(NOW - 100), job(NOW)
+    store.accept("k", 60, [old, new], NOW)
+    assert store.stale(NOW, 30, 100) == [old.id]
+    assert store.stale(NOW + 1, 30, 100) == []
+    assert sorted(store.stale(NOW + 31, 30, 100)) == sorted([old.id, new.id])
+
+
+def test_dead_letter_replay(store: Store) -> None:
+    """Only a dead job can be requeued; it gets fresh attempts and counts as a dead letter until then."""
+    j = job()
+    store.accept("k", 60, [j], NOW)
+    store.claim(j.id, "w", 30, NOW)
+    assert not store.requeue(j.id, NOW, 3600)
+    store.record(j.id, "w", DEAD, NOW, error="channel_not_found")
+    assert store.count(DEAD) == 1
+    assert [x.id for x in store.jobs(10, (DEAD, RETRYING))] == [j.id]
+    assert store.requeue(j.id, NOW + 5, 3600)
+    assert store.count(DEAD) == 0
+    got = store.claim(j.id, "w", 30, NOW + 5)
+    assert got is not None and got.attempts == 1
+
+
+def test_throttle_counts_suppressed_and_is_idempotent(store: Store) -> None:
+    """One per window; suppressed ones are counted and reported to the next one let through."""
+    assert store.throttle_hit("r|t|1", 10, "a", NOW) == (True, 0)
+    assert store.throttle_hit("r|t|1", 10, "a", NOW + 1) == (True, 0)  # same job asking again
+    assert store.throttle_hit("r|t|1", 10, "b", NOW + 1) == (False, 1)
+    assert store.throttle_hit("r|t|1", 10, "c", NOW + 2) == (False, 2)
+    assert store.throttle_hit("r|t|2", 10, "d", NOW + 2) == (True, 0)
+    assert store.throttle_hit("r|t|1", 10, "e", NOW + 11) == (True, 2)
+    assert store.throttle_hit("r|t|1", 10, "f", NOW + 12) == (False, 1)
+
+
+def test_expire_drops_old_finished_rows_only(store: Store) -> None:
+    """Retention drops old sent rows and keeps anything still in flight."""
+    old_sent, old_queued = job(NOW - 1000), job(NOW - 1000)
+    store.accept("k", 60, [old_sent, old_queued], NOW)
+    store.claim(old_sent.id, "w", 30, NOW)
+    store.record(old_sent.id, "w", SUPPRESSED, NOW)
+    assert store.expire(NOW, 500) == 1
+    assert store.get(old_sent.id) is None and store.get(old_queued.id) is not None
+
+
+def test_kv(store: Store) -> None:
+    """The small key-value: set, set-if-absent, delete."""
+    assert store.kv_get("a") is None
+    assert store.kv_set_nx("a", "1", 60)
+    assert not store.kv_set_nx("a", "2", 60)
+    store.kv_set("a", "3")
+    assert store.kv_get("a") == "3"
+    store.kv_delete("a")
+    assert store.kv_get("a") is None
+
+
+def test_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
+    """A store that cannot be reached says so with StoreUnavailable (the web answers 503)."""
+    from tests.fakes.redis_server import free_port
+
+    with pytest.raises(StoreUnavailable, match="redis") as err:
+        RedisStore(f"redis://:hunter22@127.0.0.1:{free_port()}/0").ping()
+    assert "hunter22" not in str(err.value)
+    (tmp_path / "dir.sqlite3").mkdir()
+    with pytest.raises(StoreUnavailable, match="sqlite"):
+        SqliteStore(str(tmp_path / "dir.sqlite3")).ping()
