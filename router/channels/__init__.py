@@ -1,1 +1,30 @@
-"""Delivery channels behind one small protocol (see base.py)."""
+"""Delivery channels behind one small protocol (see base.py); `build_channel` makes one for a target."""
+
+from __future__ import annotations
+
+from router.channels.base import Channel, DeliveryError, Message, Receipt
+from router.rules.model import Target
+from router.settings import Settings
+
+__all__ = ["Channel", "DeliveryError", "Message", "Receipt", "build_channel"]
+
+
+def build_channel(target: Target, settings: Settings) -> Channel:
+    """The channel that delivers to `target`, configured from its options and the settings."""
+    opts = target.options
+    if target.type == "slack":
+        from router.channels.slack import SlackChannel, SlackWebhookChannel
+        if opts.get("webhook_url"):
+            return SlackWebhookChannel(str(opts["webhook_url"]))
+        return SlackChannel(str(opts.get("channel") or ""), settings.slack_bot_token, settings.slack_api_url)
+    if target.type == "email":
+        from router.channels.apprise import EmailChannel, as_list
+        return EmailChannel(as_list(opts.get("to")), settings.smtp_url, settings.email_from,
+                            str(opts.get("subject_prefix") or ""))
+    if target.type == "apprise":
+        from router.channels.apprise import AppriseChannel, as_list
+        return AppriseChannel(as_list(opts.get("urls") or opts.get("url")))
+    if target.type == "console":
+        from router.channels.console import ConsoleChannel
+        return ConsoleChannel(target.name)
+    raise ValueError(f"target {target.name!r}: unknown type {target.type!r}")

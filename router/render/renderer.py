@@ -68,11 +68,11 @@ class Renderer:
         self._lock = threading.Lock()
 
     def choose(self, names: tuple[str, ...], form: str) -> str:
-        """The first template file that exists for `names` in `form`, else in the `text` form."""
+        """The first name with a file in `form`, or failing that in the `text` form (`issue.slack.j2`, `issue.text.j2`, …)."""
         key = (names, form)
         found = self._chosen.get(key)
         if found is None:
-            candidates = [f"{n}.{form}.j2" for n in names] + [f"{n}.text.j2" for n in names]
+            candidates = [f"{n}.{f}.j2" for n in names for f in dict.fromkeys((form, "text"))]
             found = self.env.select_template(candidates).name or candidates[-1]
             with self._lock:
                 self._chosen[key] = found

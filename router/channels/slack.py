@@ -1,0 +1,128 @@
+"""Slack: `chat.postMessage` / `chat.update` with a bot token, or an incoming webhook.
+
+Threads (DESIGN 1.6) build on `post(message, thread_ts=…, reply_broadcast=…)` and `update(channel, ts, message)`.
+slack-sdk's own retry handlers are off: the delivery queue retries, honouring `retry_after`.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.error
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from router.channels.base import DeliveryError, Message, Receipt
+from router.masking import mask, url_secrets
+
+TIMEOUT = 10
+# Slack error codes where trying again later may work; every other code is permanent.
+RETRYABLE_CODES = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+                             "request_timeout", "team_added_to_org"})
+_NETWORK_ERRORS = (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError)
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    """Seconds from a Retry-After header (any case, list or str), if present and numeric."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            value = value[0] if isinstance(value, (list, tuple)) and value else value
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def api_error(status: int, code: str, headers: Mapping[str, Any] | None, secrets: list[str]) -> DeliveryError:
+    """Map a Slack answer (HTTP status, error code) to a retryable or permanent DeliveryError."""
+    code = mask(code or f"HTTP {status}", secrets)
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        return DeliveryError(f"rate limited by Slack ({code})", retryable=True, retry_after=retry_after(headers))
+    if status >= 500:
+        return DeliveryError(f"Slack HTTP {status}: {code}", retryable=True, retry_after=retry_after(headers))
+    return DeliveryError(code, retryable=code in RETRYABLE_CODES)
+
+
+def payload(message: Message) -> dict[str, Any]:
+    """The message fields Slack takes: fallback `text` and `blocks` (links are not unfurled)."""
+    body: dict[str, Any] = {"text": message.text or message.title or " ", "unfurl_links": False,
+                            "unfurl_media": False}
+    if message.blocks:
+        body["blocks"] = [dict(b) for b in message.blocks]
+    return body
+
+
+class SlackChannel:
+    """A `slack` target with `channel`: Web API calls with SLACK_BOT_TOKEN against SLACK_API_URL."""
+
+    type = "slack"
+
+    def __init__(self, channel: str, token: str | None, api_url: str = "https://slack.com/api/") -> None:
+        self.channel = channel
+        self.token = token
+        self.client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
+                                timeout=TIMEOUT, retry_handlers=[])
+        self._secrets = [token] if token else []
+
+    def send(self, message: Message) -> Receipt:
+        """Post `message` at the top level of the channel."""
+        return self.post(message)
+
+    def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
+        """chat.postMessage; with `thread_ts` a reply in that thread (`reply_broadcast` also shows it in the channel)."""
+        args = payload(message)
+        if thread_ts:
+            args.update(thread_ts=thread_ts, reply_broadcast=reply_broadcast)
+        return self._call("chat_postMessage", channel=self.channel, **args)
+
+    def update(self, channel: str, ts: str, message: Message) -> Receipt:
+        """chat.update: replace the text and blocks of the message at (`channel` id, `ts`)."""
+        args = payload(message)
+        args.pop("unfurl_links"), args.pop("unfurl_media")
+        return self._call("chat_update", channel=channel, ts=ts, **args)
+
+    def _call(self, method: str, **kwargs: Any) -> Receipt:
+        if not self.token:
+            raise DeliveryError("SLACK_BOT_TOKEN is not set", retryable=False)
+        try:
+            resp = getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            r = exc.response
+            code = r.get("error", "") if isinstance(r.data, dict) else ""
+            raise api_error(r.status_code, str(code), r.headers, self._secrets) from None
+        except (SlackClientError, *_NETWORK_ERRORS) as exc:
+            raise DeliveryError(f"cannot reach Slack: {mask(str(exc), self._secrets)}", retryable=True) from None
+        return {"channel": resp.get("channel"), "ts": resp.get("ts")}
+
+
+class SlackWebhookChannel:
+    """A `slack` target with `webhook_url`: an incoming webhook (no threads, no edits)."""
+
+    type = "slack"
+
+    def __init__(self, webhook_url: str) -> None:
+        self.client = WebhookClient(webhook_url, timeout=TIMEOUT, retry_handlers=[])
+        self._secrets = [webhook_url, *url_secrets(webhook_url)]
+
+    def send(self, message: Message) -> Receipt:
+        """POST the message to the webhook."""
+        return self.post(message)
+
+    def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
+        """POST the message; incoming webhooks cannot thread, so `thread_ts` is ignored."""
+        try:
+            resp = self.client.send_dict(payload(message))
+        except _NETWORK_ERRORS as exc:
+            raise DeliveryError(f"cannot reach Slack webhook: {mask(str(exc), self._secrets)}",
+                                retryable=True) from None
+        if resp.status_code == 200:
+            return {"status": 200, "body": resp.body}
+        raise api_error(resp.status_code, (resp.body or "").strip()[:200], resp.headers, self._secrets)
+
+    def update(self, channel: str, ts: str, message: Message) -> Receipt:
+        """Incoming webhooks cannot edit messages."""
+        raise DeliveryError("incoming webhooks cannot edit messages", retryable=False)
