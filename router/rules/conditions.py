@@ -121,10 +121,10 @@ class Compiler:
                 self.report(vline, (*path, key), f"expected a non-empty list of condition mappings, got {kind(item)}")
                 return None
             kids = [self.block(sub, (*path, key, i), item.item_lines[i]) for i, sub in enumerate(item)]
-            return Group(key, tuple(k for k in kids if k is not None))
+            return Group(key, tuple(_single(k) for k in kids if k is not None))
         if key == "not":
             inner = self.block(item, (*path, key), vline)
-            return Group("not", (inner,)) if inner is not None else None
+            return Group("not", (_single(inner),)) if inner is not None else None
         if not self.valid_path(key, (*path, key), kline):
             return None
         checks = self.value(key, item, (*path, key), vline)
@@ -235,6 +235,11 @@ class Compiler:
     def _bad(self, line: int, path: Path, message: str) -> None:
         self.report(line, path, message)
         return None
+
+
+def _single(group: Group) -> Any:
+    """A one-condition `all` is just that condition (simpler explanations)."""
+    return group.children[0] if group.kind == "all" and len(group.children) == 1 else group
 
 
 def kind(value: Any) -> str:

@@ -45,6 +45,8 @@ def parse_duration(value: Any) -> float | None:
         return 0.0
     if not isinstance(value, str) or not value.strip():
         return None
+    if value.strip() == "0":
+        return 0.0
     parts = _DURATION.findall(value.strip())
     if "".join(n + u for n, u in parts) != value.strip():
         return None
