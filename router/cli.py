@@ -88,7 +88,56 @@ def serve(host: str | None, port: int | None, workers: int | None, rules: str | 
     settings = _apply_paths(rules, templates)
     _preflight(settings)
     argv, env = gunicorn_argv(host, port, workers)
-    os.execve(sys.executable, argv, env)
+    from router.delivery.supervise import serve_both
+
+    sys.exit(serve_both(argv, env, settings.db_path))
+
+
+@main.command()
+@click.option("--rules", default=None, help="rules file (default $ROUTER_RULES)")
+@click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES)")
+def worker(rules: str | None, templates: str | None) -> None:
+    """Run the delivery worker alone: consume the queue, send, retry, keep the ledger."""
+    settings = _apply_paths(rules, templates)
+    from router.delivery.consumer import run_worker
+    from router.logs import configure_logging
+
+    configure_logging(settings)
+    sys.exit(run_worker(settings))
+
+
+@main.command()
+@click.option("--failed", is_flag=True, help="only notifications that are retrying or dead")
+@click.option("--limit", type=int, default=50, show_default=True, help="how many, newest first")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+def deliveries(failed: bool, limit: int, as_json: bool) -> None:
+    """List the delivery ledger: what was sent where, status, attempts, last error, receipt."""
+    from router.delivery import Delivery, StoreUnavailable
+    from router.delivery.ledger_cli import json_lines, table
+
+    try:
+        jobs = Delivery.from_settings(_settings()).deliveries(limit, failed)
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json_lines(jobs) if as_json else table(jobs))
+
+
+@main.command()
+@click.argument("job_id", metavar="ID")
+def replay(job_id: str) -> None:
+    """Send a dead letter again (fresh attempts); ID is from `sentry-router deliveries --failed`."""
+    from router.delivery import Delivery, StoreUnavailable
+
+    try:
+        delivery = Delivery.from_settings(_settings())
+        if delivery.replay(job_id):
+            click.echo(f"{job_id} queued again")
+            return
+        job = delivery.store.get(job_id)
+    except StoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    why = f"it is {job.status}" if job else "no such delivery"
+    raise click.ClickException(f"cannot replay {job_id}: only dead letters can be replayed ({why})")
 
 
 def sample_names() -> list[str]:
@@ -135,3 +184,10 @@ def send_sample(name: str, url: str | None, secret: str | None) -> None:
         sys.exit(1)
     except (urllib.error.URLError, OSError) as exc:
         raise click.ClickException(f"could not reach {target}: {getattr(exc, 'reason', exc)}") from None
+
+
+# `check` and `test` live with the rules engine (router/rules/commands.py).
+from router.rules.commands import check, test  # noqa: E402
+
+main.add_command(check)
+main.add_command(test)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,14 +92,11 @@ class Delivery:
         except Exception as exc:
             raise StoreUnavailable(f"queue: {type(exc).__name__}: {exc}") from None
 
-    def gauges(self) -> Iterable[tuple[str, str, float]]:
-        """Store-backed gauges for /metrics: queue depth and dead letters (read at scrape time)."""
-        try:
-            yield "router_queue_depth", "Notifications waiting in the queue", float(self.queue_depth())
-            yield "router_dead_letters", "Notifications that failed for good (see `sentry-router deliveries --failed`)", \
-                float(self.store.count(DEAD))
-        except StoreUnavailable as exc:
-            log.warning("metrics: store unavailable: %s", exc)
+    def scrape_gauges(self) -> list[tuple[str, str, float]]:
+        """Store-backed gauges for /metrics, read at scrape time: queue depth and dead letters."""
+        return [("router_queue_depth", "Notifications waiting in the queue", float(self.queue_depth())),
+                ("router_dead_letters", "Notifications that failed for good (`sentry-router deliveries --failed`)",
+                 float(self.store.count(DEAD)))]
 
     def deliveries(self, limit: int = 50, failed: bool = False) -> list[Job]:
         """The newest ledger rows; only retrying and dead ones with `failed`."""

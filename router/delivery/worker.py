@@ -1,0 +1,158 @@
+"""One job, start to finish: claim → throttle → render → send → record (sent, retrying, dead, suppressed)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from router.channels.base import Channel, DeliveryError, Receipt
+from router.delivery.policy import RetryPolicy
+from router.delivery.queue import Queue
+from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
+from router.masking import mask, url_secrets
+from router.rules.model import Rule, Target
+from router.sentry import SentryEvent
+from router.settings import Settings
+
+log = logging.getLogger(__name__)
+ChannelFactory = Callable[[Target, Settings], Channel]
+
+
+def _count(target_type: str, outcome: str, seconds: float | None = None) -> None:
+    try:
+        from router import metrics
+
+        metrics.NOTIFICATIONS.labels(target_type=target_type, outcome=outcome).inc()
+        if seconds is not None:
+            metrics.DELIVERY_SECONDS.labels(target_type=target_type).observe(seconds)
+    except Exception:  # metrics never break a delivery
+        log.debug("metrics update failed", exc_info=True)
+
+
+def job_target(job: Job) -> Target:
+    """The target as it was when the webhook was accepted (the job carries a snapshot)."""
+    return Target(name=job.target, type=job.target_type, options=dict(job.payload.get("options") or {}))
+
+
+def job_rule(job: Job) -> Rule:
+    """The parts of the rule the renderer reads: name and template."""
+    return Rule(name=job.rule, match=None, template=job.payload.get("template"))
+
+
+class Deliverer:
+    """Runs jobs by id in a worker process; thread-safe, one instance per process."""
+
+    def __init__(self, settings: Settings, store: Store, queue: Queue, *, owner: str,
+                 renderer: Any = None, channel_for: ChannelFactory | None = None, lease: float = 300.0) -> None:
+        from router.channels import build_channel
+        from router.render import Renderer
+
+        self.settings, self.store, self.queue, self.owner, self.lease = settings, store, queue, owner, lease
+        self.policy = RetryPolicy.from_settings(settings)
+        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url)
+        self.channel_for = channel_for or build_channel
+        self._channels: dict[tuple[str, str, str], Channel] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, job_id: str) -> None:
+        """Deliver one job if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
+        job = self.store.claim(job_id, self.owner, self.lease, time.time())
+        if job is None:
+            return
+        try:
+            self._run(job)
+        except StoreUnavailable as exc:  # the claim stays leased; the sweep brings it back
+            log.error("job %s: store unavailable mid-delivery: %s", job.id, exc)
+        except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
+            log.exception("job %s: unexpected error", job.id)
+            self._failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
+
+    def _run(self, job: Job) -> None:
+        suppressed = job.suppressed
+        if suppressed is None:
+            allowed, suppressed = self._throttle(job)
+            if not allowed:
+                self._record(job, SUPPRESSED, error=f"throttled ({suppressed} suppressed in this window)")
+                _count(job.target_type, "suppressed")
+                return
+        event = SentryEvent.from_dict(job.payload["event"])
+        target = job_target(job)
+        message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})
+        try:
+            receipt = self._channel(target).send(message)
+        except DeliveryError as exc:
+            self._failed(job, exc, suppressed)
+            return
+        self._record(job, SENT, receipt=_plain_receipt(receipt), suppressed=suppressed)
+        _count(job.target_type, "sent", time.time() - job.created_at)
+
+    def _throttle(self, job: Job) -> tuple[bool, int]:
+        window = float(job.payload.get("throttle") or 0)
+        if window <= 0:
+            return True, 0
+        key = f"{job.rule}|{job.target}|{job.payload.get('subject', '')}"
+        return self.store.throttle_hit(key, window, job.id, time.time())
+
+    def _channel(self, target: Target) -> Channel:
+        key = (target.name, target.type, repr(sorted(target.options.items())))
+        with self._lock:
+            channel = self._channels.get(key)
+        if channel is None:
+            try:
+                channel = self.channel_for(target, self.settings)
+            except Exception as exc:  # a target we cannot build will not work on retry either
+                raise DeliveryError(f"target {target.name!r}: {exc}", retryable=False) from None
+            with self._lock:
+                self._channels[key] = channel
+        return channel
+
+    def _failed(self, job: Job, exc: DeliveryError, suppressed: int | None = None) -> None:
+        now = time.time()
+        reason = self._mask(job, exc.reason)
+        at = self.policy.next_retry(job.attempts, now, job.deadline_at, exc.retry_after) if exc.retryable else None
+        if at is None:
+            why = reason if not exc.retryable else f"{reason} (gave up after {job.attempts} attempt(s))"
+            self._record(job, DEAD, error=why, suppressed=suppressed)
+            _count(job.target_type, "dead")
+            log.warning("job %s to %s is dead: %s", job.id, job.target, why)
+            return
+        self._record(job, RETRYING, error=reason, next_at=at, suppressed=suppressed)
+        _count(job.target_type, "retry")
+        self.queue.schedule(job.id, at - now)
+        log.info("job %s to %s: attempt %d failed (%s); retry in %.1fs", job.id, job.target, job.attempts,
+                 reason, at - now)
+
+    def _mask(self, job: Job, text: str) -> str:
+        secrets = list(self.settings.secret_values())
+        for value in _strings(job.payload.get("options")):
+            secrets.extend(url_secrets(value) if "://" in value else [])
+        return mask(text, secrets)[:500]
+
+    def _record(self, job: Job, status: str, **fields: Any) -> None:
+        """Write the outcome; a briefly unavailable store is retried so a done send is not sent again."""
+        for attempt in range(6):
+            try:
+                if not self.store.record(job.id, self.owner, status, time.time(), **fields):
+                    log.warning("job %s: claim lost before recording %s (recovered elsewhere)", job.id, status)
+                return
+            except StoreUnavailable:
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 * 2 ** attempt)
+
+
+def _plain_receipt(receipt: Receipt | None) -> dict[str, Any]:
+    return {str(k): v for k, v in (receipt or {}).items() if isinstance(v, (str, int, float, bool, type(None)))}
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
