@@ -1,0 +1,125 @@
+"""`sentry-router check` and `sentry-router test` (DESIGN 1.1); registered on the main group in cli.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from router.rules.load import RulesError, load_default_rules, load_rules
+from router.rules.match import explain, format_explanations, match
+from router.rules.model import RuleSet
+from router.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command()
+@click.argument("rules_arg", metavar="[RULES]", required=False)
+@click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
+@click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
+def check(rules_arg: str | None, rules: str | None, templates: str | None) -> None:
+    """Validate rules, targets and templates; print every problem and exit 1, or print OK."""
+    settings = _settings()
+    path = rules_arg or rules or settings.rules_path
+    errors: list[str] = []
+    ruleset: RuleSet | None = None
+    try:
+        ruleset = load_rules(path)
+    except RulesError as exc:
+        errors.extend(exc.errors)
+    errors.extend(check_templates(templates or settings.templates_path, settings.sentry_url, ruleset))
+    if errors:
+        for line in errors:
+            click.echo(line, err=True)
+        click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found", err=True)
+        sys.exit(1)
+    assert ruleset is not None
+    click.echo(f"OK: {len(ruleset.rules)} rules, {len(ruleset.targets)} targets")
+
+
+def check_templates(templates_path: str, sentry_url: str | None, ruleset: RuleSet | None) -> list[str]:
+    """Hook: the templates' own check (router.render), given the loaded rules for their `template:` names."""
+    from router.render import check_templates as render_check
+
+    return render_check(templates_path, sentry_url, ruleset)
+
+
+def infer_resource(payload: str) -> str | None:
+    """The resource a payload file's name says (`issue.created.json` → issue), if it names a known one."""
+    from router.sentry import KNOWN_RESOURCES
+
+    head = Path(payload).name.split(".")[0]
+    return head if head in KNOWN_RESOURCES else None
+
+
+def rules_for_test(path: str) -> RuleSet:
+    """The rules `serve` would route with: the file, or the built-in default when it does not exist."""
+    if not Path(path).exists():
+        click.echo(f"note: {path} does not exist; using the built-in default rules (everything to the console)",
+                   err=True)
+        return load_default_rules()
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException("the rules file is invalid (see above)") from None
+
+
+@click.command("test")
+@click.argument("payload", type=click.Path(exists=True, dir_okay=False))
+@click.option("--resource", default=None, help="the Sentry-Hook-Resource (default: from the file name, issue.created.json → issue)")
+@click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
+@click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
+@click.option("--send", is_flag=True, help="really deliver the notifications (default: only show them)")
+def test(payload: str, resource: str | None, rules: str | None, templates: str | None, send: bool) -> None:
+    """Show which rules match a payload, why (each condition), and the message each target would get."""
+    from router.sentry import BadPayload, parse
+
+    settings = _settings()
+    resource = resource or infer_resource(payload)
+    if not resource:
+        raise click.UsageError(f"cannot tell the resource from the file name {Path(payload).name!r}: pass --resource")
+    try:
+        event = parse(Path(payload).read_bytes(), resource)
+    except BadPayload as exc:
+        raise click.ClickException(f"{payload}: {exc}") from None
+    ruleset = rules_for_test(rules or settings.rules_path)
+    click.echo(f"{event.resource}.{event.action} (subject {event.subject_id}) against {ruleset.source}:\n")
+    click.echo(format_explanations(explain(ruleset, event)))
+    result = match(ruleset, event)
+    click.echo(f"\nmatched: {', '.join(result.matched) if result.matched else 'no rule'}")
+    if not result.notifications:
+        click.echo("nobody would be notified")
+        return
+    _show_and_send(event, result, settings.replace(templates_path=templates or settings.templates_path), send)
+
+
+def _show_and_send(event: object, result: object, settings: Settings, send: bool) -> None:
+    """Render each notification as its target would receive it, and deliver it with --send."""
+    from router.channels import DeliveryError, build_channel
+    from router.masking import mask
+    from router.render import Renderer
+
+    renderer = Renderer(settings.templates_path, settings.sentry_url)
+    for n in result.notifications:  # type: ignore[attr-defined]
+        message = renderer.render(event, n.target, n.rule)  # type: ignore[arg-type]
+        click.echo(f'\n→ {n.target.name} ({n.target.type}), from rule "{n.rule.name}", template {message.template}:')
+        click.echo(f"  {message.title}")
+        click.echo("\n".join(f"  | {line}" for line in message.text.splitlines()))
+        if not send:
+            continue
+        try:
+            receipt = build_channel(n.target, settings).send(message)
+            click.echo(f"  sent: {dict(receipt)}")
+        except DeliveryError as exc:
+            click.echo(f"  NOT sent: {mask(exc.reason, settings.secret_values())}", err=True)
+    if not send:
+        click.echo("\n(not sent: add --send to deliver)")
