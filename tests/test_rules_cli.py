@@ -1,0 +1,101 @@
+"""`sentry-router check` and `sentry-router test`, through click's CliRunner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from router.cli import main
+
+REPO = Path(__file__).parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+CORPUS = REPO / "tests" / "rules_corpus"
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Invoke the CLI with an isolated environment: empty template folder, no secrets, no rules variable."""
+    def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        base = {"ROUTER_TEMPLATES": str(tmp_path / "templates"), "ROUTER_RULES": str(REPO / "rules" / "rules.yaml"),
+                "SENTRY_URL": "", "SLACK_BOT_TOKEN": "", "SMTP_URL": ""}
+        return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
+    return invoke
+
+
+def test_check_ok_on_the_shipped_rules(run) -> None:  # type: ignore[no-untyped-def]
+    """check prints `OK: N rules, M targets` and exits 0 for the example rules."""
+    result = run("check")
+    assert (result.exit_code, result.stdout) == (0, "OK: 8 rules, 4 targets\n")
+
+
+@pytest.mark.parametrize("how", ["argument", "option", "environment"])
+def test_check_lists_every_error_and_exits_1(run, how: str) -> None:  # type: ignore[no-untyped-def]
+    """check prints each problem line on stderr and exits 1, whichever way the file is named."""
+    bad = str(CORPUS / "09-misspelt-key.yaml")
+    args = {"argument": ["check", bad], "option": ["check", "--rules", bad], "environment": ["check"]}[how]
+    result = run(*args, env={"ROUTER_RULES": bad} if how == "environment" else None)
+    expected = [line[len("# expect: "):].replace("rules/rules.yaml", bad)
+                for line in Path(bad).read_text().splitlines() if line.startswith("# expect: ")]
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [*expected, "2 problems found"]
+
+
+def test_check_missing_file_fails(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """check refuses a rules file that does not exist (the router would fall back to the default)."""
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 1 and "nope.yaml:0: file not found" in result.stderr
+
+
+def test_check_reports_a_missing_rule_template(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """check also validates templates: a rule naming a template that does not exist is an error."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\ntargets: {log: {type: console}}\nrules:\n"
+                     "  - {name: r, match: {}, notify: log, template: nosuchtemplate}\n")
+    result = run("check", str(rules))
+    assert result.exit_code == 1 and 'template "nosuchtemplate" not found' in result.stderr
+
+
+def test_test_explains_matches_and_renders(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """test infers the resource from the file name, explains each rule and shows each target's message."""
+    payload = tmp_path / "error.created.json"
+    shutil.copy(FIXTURES / "error.created.json", payload)
+    result = run("test", str(payload))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("error.created (subject bb78c1407cea4519aa397afc059c793d) against ")
+    assert '✓ rule "browser-errors" (line ' in out and "    ✓ tags.browser.name exists true  (actual: \"Chrome\")" in out
+    assert "matched: browser-errors, everything-else" in out
+    assert '→ log (console), from rule "browser-errors"' in out and "blooopy is not defined" in out
+    assert "(not sent: add --send to deliver)" in out
+
+
+def test_test_send_delivers_to_the_console(run) -> None:  # type: ignore[no-untyped-def]
+    """With --send the console target really prints the notification."""
+    result = run("test", str(FIXTURES / "issue.created.json"), "--send")
+    assert result.exit_code == 0, result.output
+    assert "[log] " in result.stdout and "sent: {" in result.stdout
+
+
+def test_test_needs_a_resource_it_cannot_infer(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A payload whose file name names no known resource needs --resource; with it, it works."""
+    payload = tmp_path / "payload.json"
+    shutil.copy(FIXTURES / "comment.created.json", payload)
+    assert run("test", str(payload)).exit_code == 2
+    result = run("test", str(payload), "--resource", "comment")
+    assert result.exit_code == 0 and "matched: people-commenting, everything-else" in result.stdout
+
+
+def test_test_without_a_rules_file_uses_the_default(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """test shows what serve would do without a rules file: the built-in default."""
+    result = run("test", str(FIXTURES / "seer.pr_created.json"), "--rules", str(tmp_path / "none.yaml"))
+    assert result.exit_code == 0 and "matched: everything-to-console" in result.stdout
+    assert "built-in default" in result.stderr
+
+
+def test_test_refuses_invalid_rules(run) -> None:  # type: ignore[no-untyped-def]
+    """test on an invalid rules file prints its errors and exits 1."""
+    result = run("test", str(FIXTURES / "issue.created.json"), "--rules", str(CORPUS / "01-unknown-operator.yaml"))
+    assert result.exit_code == 1 and 'unknown operator "gtee"' in result.stderr
