@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import apprise
 
@@ -35,8 +35,9 @@ def mailto_url(smtp_url: str, email_from: str, to: Sequence[str]) -> str:
     scheme, mode = _MAILTO[parts.scheme]
     auth = ""
     if parts.username:
-        auth = quote(parts.username, safe="")
-        auth += f":{quote(parts.password, safe='')}" if parts.password else ""
+        # urlsplit leaves user and password percent-encoded; normalise to exactly one encoding
+        auth = quote(unquote(parts.username), safe="")
+        auth += f":{quote(unquote(parts.password), safe='')}" if parts.password else ""
         auth += "@"
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     netloc = f"{auth}{host}" + (f":{parts.port}" if parts.port else "")
@@ -51,7 +52,7 @@ def _failure_reason(result: Any, secrets: Iterable[str]) -> str:
         if bool(service):
             continue
         logs = [entry.message for entry in service.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL")]
-        lines.append(f"{service.name} ({service.url}): {'; '.join(logs) or service.status.name.lower()}")
+        lines.append(f"{service.name} ({service.url.split('?')[0]}): {'; '.join(logs) or service.status.name.lower()}")
     if not lines:
         lines = [entry.message for entry in result.logs()] or [f"apprise: {result.status.name.lower()}"]
     return mask(" | ".join(lines), secrets)[:1000]
