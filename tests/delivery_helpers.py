@@ -1,0 +1,71 @@
+"""Helpers shared by the delivery tests: events, notifications, an in-process consumer, polling."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from router.delivery import Delivery
+from router.delivery.consumer import GracefulConsumer, make_consumer
+from router.delivery.queue import set_handler
+from router.delivery.worker import Deliverer
+from router.rules.model import MatchResult, Notification, Rule, Target
+from router.sentry import SentryEvent, build
+from router.settings import Settings
+from tests.conftest import fixture_payload
+
+
+def issue_event(n: int, action: str = "created", title: str | None = None) -> SentryEvent:
+    """issue.<action> about issue id 9000+n, titled `title` (default "issue-n")."""
+    payload = copy.deepcopy(fixture_payload("issue.created"))
+    payload["action"] = action
+    payload["data"]["issue"]["id"] = str(9000 + n)
+    payload["data"]["issue"]["title"] = title or f"issue-{n}"
+    return build("issue", payload, received_at=time.time())
+
+
+def notify(*targets: Target, rule: str = "r", throttle: float | None = None) -> MatchResult:
+    """A match result sending to `targets` through one rule."""
+    r = Rule(name=rule, match=None, notify=tuple(t.name for t in targets), throttle=throttle)
+    return MatchResult(matched=(rule,), notifications=tuple(Notification(r, t) for t in targets))
+
+
+def slack_target(name: str = "oncall", channel: str = "#oncall") -> Target:
+    """A Web API slack target with thread: none."""
+    return Target(name=name, type="slack", options={"channel": channel, "thread": "none"})
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, every: float = 0.02) -> Any:
+    """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+        time.sleep(every)
+
+
+class _QuietConsumer(GracefulConsumer):
+    def _set_signal_handlers(self) -> None:  # pytest owns the signals of the test process
+        pass
+
+
+@contextmanager
+def running_worker(settings: Settings, threads: int = 4) -> Iterator[Delivery]:
+    """A delivery worker (real huey consumer threads) in this process, stopped on exit."""
+    delivery = Delivery.from_settings(settings)
+    set_handler(Deliverer(settings, delivery.store, delivery.queue, owner="test-worker"))
+    delivery.store.kv_set("hb:test-worker", "1")
+    consumer = make_consumer(delivery, threads)
+    consumer.__class__ = _QuietConsumer
+    consumer.start()
+    try:
+        yield delivery
+    finally:
+        consumer.stop(graceful=True)
+        set_handler(None)

@@ -1,0 +1,134 @@
+"""The delivery worker against real local servers (FakeSlack over HTTP, aiosmtpd): retries, dead letters, throttle."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from router.delivery.policy import RetryPolicy
+from router.delivery.store import DEAD, SENT, SUPPRESSED
+from router.rules.model import Target
+from router.settings import Settings
+from tests.delivery_helpers import issue_event, notify, running_worker, slack_target, wait_for
+from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
+from tests.fakes.redis_server import free_port
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSMTP, _Collector
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
+    """Settings on a private SQLite store, FakeSlack as the Slack API, fast retries."""
+    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), slack_bot_token=SLACK_TOKEN,
+                    slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"),
+                    retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0)
+
+
+def test_delivers_to_slack_and_records_the_receipt(settings: Settings, fake_slack: FakeSlack) -> None:
+    """A healthy target gets the notification well under a second after accept; the ledger keeps channel and ts."""
+    with running_worker(settings) as delivery:
+        start = time.monotonic()
+        accepted = delivery.accept(issue_event(1), notify(slack_target()), 1200, 0)
+        wait_for(lambda: fake_slack.calls("chat.postMessage"), timeout=5)
+        elapsed = time.monotonic() - start
+        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j)
+    assert elapsed < 0.5
+    assert job.attempts == 1 and job.receipt["ts"] and job.receipt["channel"].startswith("C")
+
+
+def test_500s_then_429_retry_after_then_200(settings: Settings, fake_slack: FakeSlack) -> None:
+    """Slack failing 500, then rate limiting with Retry-After: 2: delivered once, not before Retry-After."""
+    fake_slack.fail_next(2, status=500)
+    fake_slack.rate_limit_next(1, retry_after=2)
+    with running_worker(settings) as delivery:
+        accepted = delivery.accept(issue_event(2), notify(slack_target()), 1200, 0)
+        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j, timeout=20)
+    calls = fake_slack.calls("chat.postMessage")
+    assert len(calls) == 4 and job.attempts == 4
+    assert calls[3].time - calls[2].time >= 2.0
+    assert len(fake_slack.messages()) == 1
+
+
+def test_permanent_error_is_a_dead_letter_and_replay_sends_it(settings: Settings, fake_slack: FakeSlack) -> None:
+    """channel_not_found is not retried: dead after one attempt; replay sends it again."""
+    fake_slack.error_next(1, "channel_not_found")
+    with running_worker(settings) as delivery:
+        accepted = delivery.accept(issue_event(3), notify(slack_target()), 1200, 0)
+        job_id = accepted.jobs[0]
+        dead = wait_for(lambda: (j := delivery.store.get(job_id)) and j.status == DEAD and j)
+        assert dead.attempts == 1 and "channel_not_found" in dead.last_error
+        assert [j.id for j in delivery.deliveries(failed=True)] == [job_id]
+        assert delivery.replay(job_id)
+        assert not delivery.replay(job_id)
+        wait_for(lambda: (j := delivery.store.get(job_id)) and j.status == SENT)
+    assert len(fake_slack.calls("chat.postMessage")) == 2
+
+
+def test_attempts_exhausted_is_dead(settings: Settings, fake_slack: FakeSlack) -> None:
+    """A target failing every time is dead after ROUTER_RETRY_ATTEMPTS attempts."""
+    fake_slack.fail_next(10, status=503)
+    with running_worker(settings.replace(retry_attempts=3)) as delivery:
+        accepted = delivery.accept(issue_event(4), notify(slack_target()), 1200, 0)
+        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == DEAD and j, timeout=20)
+    assert job.attempts == 3 and "503" in job.last_error and "gave up after 3" in job.last_error
+
+
+def test_throttle_suppresses_and_reports_the_count(settings: Settings, fake_slack: FakeSlack) -> None:
+    """One notification per rule, target and issue per window; the next one says how many were suppressed."""
+    target = slack_target()
+    with running_worker(settings) as delivery:
+        ids = []
+        for action in ("created", "assigned", "resolved"):
+            ids += delivery.accept(issue_event(5, action), notify(target, throttle=1.5), 1200, 0).jobs
+            wait_for(lambda: delivery.store.get(ids[-1]).status in (SENT, SUPPRESSED))
+        assert [delivery.store.get(i).status for i in ids] == [SENT, SUPPRESSED, SUPPRESSED]
+        time.sleep(1.6)
+        last = delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0).jobs[0]
+        wait_for(lambda: delivery.store.get(last).status == SENT)
+        other = delivery.accept(issue_event(6), notify(target, throttle=1.5), 1200, 0).jobs[0]
+        wait_for(lambda: delivery.store.get(other).status == SENT)
+    texts = [c.params.get("text", "") for c in fake_slack.calls("chat.postMessage")]
+    assert len(texts) == 3 and "2" in texts[1] and "suppressed" in texts[1]
+
+
+def test_duplicate_content_notifies_once(settings: Settings, fake_slack: FakeSlack) -> None:
+    """The same resource, action and subject within the window is a duplicate, whatever its Request-ID."""
+    with running_worker(settings) as delivery:
+        answers = [delivery.accept(issue_event(7), notify(slack_target()), 1200, 0) for _ in range(3)]
+        wait_for(lambda: fake_slack.calls("chat.postMessage"))
+        time.sleep(0.3)
+    assert [a.duplicate for a in answers] == [False, True, True]
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
+def test_smtp_down_then_up_delivers(settings: Settings) -> None:
+    """Email to an SMTP server that is down at first arrives once it is up."""
+    port = free_port()
+    email = Target(name="mail", type="email", options={"to": ["ops@example.com"]})
+    smtp = FakeSMTP()
+    with running_worker(settings.replace(smtp_url=f"smtp://127.0.0.1:{port}")) as delivery:
+        job_id = delivery.accept(issue_event(8), notify(email), 1200, 0).jobs[0]
+        wait_for(lambda: delivery.store.get(job_id).attempts >= 2, timeout=15)
+        assert delivery.store.get(job_id).status != SENT
+        controller = Controller(_Collector(smtp), hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            wait_for(lambda: delivery.store.get(job_id).status == SENT, timeout=20)
+        finally:
+            controller.stop()
+    assert len(smtp.messages) == 1 and smtp.envelopes[0][1] == ["ops@example.com"]
+
+
+def test_backoff_grows_spans_the_deadline_and_honours_retry_after() -> None:
+    """Nominal delays add up to the deadline; each is jittered to 50–100 %; Retry-After is a floor."""
+    policy = RetryPolicy(attempts=8, deadline=3600, base=2)
+    nominal = [policy.base * policy.factor() ** i for i in range(7)]
+    assert abs(sum(nominal) - 3600) < 1 and nominal[0] == 2
+    for attempt in range(1, 8):
+        d = policy.delay(attempt)
+        assert nominal[attempt - 1] * 0.5 <= d <= nominal[attempt - 1]
+    assert policy.delay(1, retry_after=30) == 30
+    assert policy.next_retry(8, 0, 3600) is None and policy.next_retry(1, 3599, 3600) is None
