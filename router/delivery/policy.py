@@ -22,15 +22,15 @@ class RetryPolicy:
         return cls(max(1, settings.retry_attempts), settings.retry_deadline, settings.retry_base)
 
     def factor(self) -> float:
-        """Growth per retry chosen so that the nominal delays add up to the deadline (at least 2)."""
+        """Growth per retry chosen so that the nominal delays add up to the deadline (kept within 2..4)."""
         retries = self.attempts - 1
         if retries <= 1 or self.base <= 0 or self.base * retries >= self.deadline:
             return 2.0
-        lo, hi = 1.0001, 64.0
+        lo, hi = 1.0001, 4.0
         for _ in range(60):  # bisection on base * (f**retries - 1) / (f - 1) == deadline
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if self.base * (mid ** retries - 1) / (mid - 1) < self.deadline else (lo, mid)
-        return max(2.0, lo)
+        return min(4.0, max(2.0, lo))
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based): 50–100 % of the nominal delay."""
