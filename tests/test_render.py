@@ -139,6 +139,14 @@ def test_sandbox_blocks_unsafe_access(tmp_path: Path) -> None:
     assert msg.template == "default.text.j2" and "subclasses" not in msg.title
 
 
+def test_templates_cannot_change_the_payload(tmp_path: Path) -> None:
+    """The sandbox is immutable: a template mutating the payload fails (falls back) and the event is unchanged."""
+    (tmp_path / "issue.text.j2").write_text("{% block title %}{{ event.data.update({'x': 1}) }}{% endblock %}")
+    event = sample("issue.created")
+    msg = Renderer(str(tmp_path)).render(event, CONSOLE)
+    assert msg.template == "default.text.j2" and "x" not in event.data
+
+
 def test_default_broken_too_gives_builtin_message(tmp_path: Path) -> None:
     """If even default fails, a plain message built in Python is returned, never an exception."""
     (tmp_path / "default.slack.j2").write_text("{% block blocks %}not json{% endblock %}")

@@ -42,7 +42,8 @@ def parse_blocks(text: str) -> list[dict[str, Any]] | None:
     except json.JSONDecodeError as exc:
         raise BlocksError(f"blocks: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     validate(blocks)
-    return [clamp(_fix_strings(b)) for b in blocks[:MAX_BLOCKS]]
+    needs_fix = "&#34;" in src or "&#39;" in src
+    return [clamp(_fix_strings(b) if needs_fix else b) for b in blocks[:MAX_BLOCKS]]
 
 
 def validate(blocks: Any) -> None:

@@ -43,8 +43,9 @@ def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
     ctx.update(
         s=shortcuts,
         tags=shortcuts.get("tags", {}),
-        event={"resource": event.resource, "action": event.action, "data": _thaw(event.data),
-               "actor": _thaw(event.actor) or {}, "installation": _thaw(event.installation) or {},
+        # the sandbox is immutable, so templates can read the payload as is but never change it
+        event={"resource": event.resource, "action": event.action, "data": event.data,
+               "actor": event.actor or {}, "installation": event.installation or {},
                "subject_id": event.subject_id, "request_id": event.request_id},
         rule={"name": rule.name if rule else "", "description": rule.description if rule else ""},
         target={"name": target.name if target else "", "type": target.type if target else ""},

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "default_templates"
@@ -56,8 +56,8 @@ def _join_nonempty(values: Any, sep: str = " · ") -> str:
     return sep.join(str(v) for v in values if v not in (None, "") and not isinstance(v, Undefined))
 
 
-class Env(SandboxedEnvironment):
-    """Sandbox with our filters; templates come from the user folder first, then the shipped defaults."""
+class Env(ImmutableSandboxedEnvironment):
+    """Immutable sandbox (templates cannot change the payload) with our filters; templates come from the user folder first, then the shipped defaults."""
 
     def __init__(self, templates_path: str | None) -> None:
         loaders = [FileSystemLoader(templates_path)] if templates_path and Path(templates_path).is_dir() else []

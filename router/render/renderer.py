@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -108,12 +108,48 @@ class Renderer:
         return assemble(parts, form, name, ctx)
 
 
+class _Chain(list):  # type: ignore[type-arg]
+    """A block's override chain whose first entry records what it renders (`index` still sees the real functions)."""
+
+    def __init__(self, name: str, funcs: list[Any], captured: dict[str, str]) -> None:
+        super().__init__(funcs)
+        self.name, self.captured = name, captured
+
+    def __getitem__(self, index: Any) -> Any:
+        func = super().__getitem__(index)
+        if index != 0 or self.name in self.captured:
+            return func
+        name, captured = self.name, self.captured
+
+        def recording(context: Any) -> Iterator[str]:
+            chunks = list(func(context))
+            captured.setdefault(name, "".join(chunks))
+            yield from chunks
+        return recording
+
+
+class _Blocks(dict):  # type: ignore[type-arg]
+    """Context.blocks that hands out recording chains, so one pass of the template yields every block's text."""
+
+    def __init__(self, blocks: dict[str, list[Any]], captured: dict[str, str]) -> None:
+        super().__init__(blocks)
+        self.captured = captured
+
+    def __getitem__(self, name: str) -> Any:
+        return _Chain(name, super().__getitem__(name), self.captured)
+
+
 def render_parts(tmpl: Template, ctx: Mapping[str, Any]) -> dict[str, str]:
-    """The rendered text of each named block (inherited blocks included)."""
+    """The rendered text of each named block (inherited blocks included), in one pass where possible."""
     jctx = tmpl.new_context(dict(ctx))
-    for _ in tmpl.root_render_func(jctx):   # runs `extends`, which registers the parent's blocks
+    captured: dict[str, str] = {}
+    jctx.blocks = _Blocks(jctx.blocks, captured)
+    for _ in tmpl.root_render_func(jctx):   # runs `extends` (registering the parent's blocks) and the layout
         pass
-    return {name: "".join(jctx.blocks[name][0](jctx)) for name in BLOCK_NAMES if jctx.blocks.get(name)}
+    for name in BLOCK_NAMES:                 # blocks the layout did not show are rendered on their own
+        if name not in captured and dict.get(jctx.blocks, name):
+            captured[name] = "".join(dict.__getitem__(jctx.blocks, name)[0](jctx))
+    return {name: captured[name] for name in BLOCK_NAMES if name in captured}
 
 
 def assemble(parts: Mapping[str, str], form: str, name: str, ctx: Mapping[str, Any]) -> Message:
