@@ -211,3 +211,22 @@ def test_explain_nests_combinators() -> None:
         "        ✓ not",
         '            ✗ actor.type eq "user"  (actual: "application")',
     ]
+
+
+PATHS = ["resource", "action", "request_id", "actor", "actor.id", "actor.type", "installation.uuid", "data",
+         "data.issue.id", "data.issue.project.slug", "data.error.exception.values.0.type",
+         "data.error.exception.values.-1.mechanism.type", "data.error.exception.values.9.type",
+         "data.error.tags.0.1", "data.metric_alert.projects.0", "data.nope.deeper", "project", "level",
+         "environment", "title", "issue_id", "short_id", "culprit", "release", "url", "assignee",
+         "triggered_rule", "tags", "tags.browser.name", "tags.os", "tags.nope"]
+
+
+def test_compiled_getters_read_exactly_what_lookup_reads() -> None:
+    """The matcher's pre-split path readers agree with sentry.lookup on every fixture and path."""
+    from router.rules.conditions import getter
+    from router.sentry import lookup
+
+    for name in ALL:
+        for path in PATHS:
+            assert getter(path)(event(name)) == lookup(event(name), path) or \
+                getter(path)(event(name)) is lookup(event(name), path), (name, path)

@@ -6,11 +6,13 @@ Every problem in the file is collected and reported as one line:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
@@ -79,8 +81,25 @@ def load_rules_or_default(path: str, environ: Mapping[str, str] | None = None) -
     return load_rules(path, environ)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building a large tree of new objects triggers the cyclic GC again and again (5x slower at 10k rules)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_rules_text(text: str, source_name: str, environ: Mapping[str, str] | None = None) -> RuleSet:
     """Load and compile rules from text; `source_name` is the file name used in error lines."""
+    with _gc_paused():
+        return _load_text(text, source_name, environ)
+
+
+def _load_text(text: str, source_name: str, environ: Mapping[str, str] | None) -> RuleSet:
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
         raw = parse_yaml(text)

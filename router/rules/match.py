@@ -6,7 +6,7 @@ only evaluates its candidate rules; file order is preserved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -20,11 +20,19 @@ ANY = "*"
 _CACHE_LIMIT = 4096   # (resource, action) pairs remembered; resources are attacker-chosen text
 
 
+Test = Callable[[SentryEvent], bool]
+
+
 @dataclass(frozen=True)
 class RuleIndex:
-    """Rule positions by pinned (resource, action); `*` where a rule does not pin one."""
+    """Rule positions by pinned (resource, action); `*` where a rule does not pin one.
+
+    `tests[i]` is rule i's condition as one closure, without the resource/action conditions the
+    index already guarantees for its candidates.
+    """
 
     buckets: MappingProxyType[tuple[str, str], tuple[int, ...]]
+    tests: tuple[Test, ...]
     cache: dict[tuple[str, str], tuple[int, ...]]   # memo of candidates(); rules never change after load
 
     def candidates(self, resource: str, action: str) -> tuple[int, ...]:
@@ -40,39 +48,77 @@ class RuleIndex:
         return found
 
 
-def _pins(match: Any, field: str) -> tuple[str, ...]:
-    """The values a rule's top-level `field` condition allows, or (ANY,) if it doesn't pin one."""
+def _pin(match: Any, field: str) -> Check | None:
+    """The rule's top-level `field: value` / `field: [values]` condition, if it has one."""
     checks = match.children if isinstance(match, Group) and match.kind == "all" else ()
     for check in checks:
         if isinstance(check, Check) and check.path == field and check.op in ("eq", "in"):
-            values = check.expected if isinstance(check.expected, list) else [check.expected]
-            return tuple(str(text(v)) for v in values)
-    return (ANY,)
+            return check
+    return None
+
+
+def _values(check: Check | None) -> tuple[str, ...]:
+    if check is None:
+        return (ANY,)
+    values = check.expected if isinstance(check.expected, list) else [check.expected]
+    return tuple(str(text(v)) for v in values)
+
+
+def closure(node: Any) -> Test:
+    """A condition tree as nested closures: the fast path of matching."""
+    if isinstance(node, Check):
+        test, get = node.test, node.get
+        return lambda event: test(get(event))
+    kids = tuple(closure(c) for c in node.children)
+    if node.kind == "any":
+        return lambda event: any(k(event) for k in kids)
+    holds_all = _all(kids)
+    return holds_all if node.kind == "all" else (lambda event: not holds_all(event))
+
+
+def _all(kids: tuple[Test, ...]) -> Test:
+    if len(kids) == 1:
+        return kids[0]
+
+    def holds(event: SentryEvent) -> bool:
+        for kid in kids:
+            if not kid(event):
+                return False
+        return True
+    return holds
 
 
 def build_index(rules: Iterable[Rule]) -> RuleIndex:
-    """Index rules by the resources and actions they pin."""
+    """Index rules by the resources and actions they pin, and compile each rule's remaining conditions."""
     buckets: dict[tuple[str, str], list[int]] = {}
+    tests: list[Test] = []
     for i, rule in enumerate(rules):
-        for resource in _pins(rule.match, "resource"):
-            for action in _pins(rule.match, "action"):
+        pins = (_pin(rule.match, "resource"), _pin(rule.match, "action"))
+        for resource in _values(pins[0]):
+            for action in _values(pins[1]):
                 buckets.setdefault((resource, action), []).append(i)
-    return RuleIndex(MappingProxyType({k: tuple(v) for k, v in buckets.items()}), {})
+        rest = [c for c in rule.match.children if c not in pins] if isinstance(rule.match, Group) else []
+        tests.append(closure(Group("all", tuple(rest))) if rule.match is not None else (lambda event: False))
+    return RuleIndex(MappingProxyType({k: tuple(v) for k, v in buckets.items()}), tuple(tests), {})
 
 
-def _candidates(ruleset: RuleSet, event: SentryEvent) -> Iterable[Rule]:
-    if ruleset.index is None:
-        return ruleset.rules
-    return (ruleset.rules[i] for i in ruleset.index.candidates(event.resource, event.action))
+def _matching(ruleset: RuleSet, event: SentryEvent) -> Iterator[Rule]:
+    """The rules that match, in order (all of them; the caller stops at a stop rule)."""
+    index, rules = ruleset.index, ruleset.rules
+    if index is None:
+        yield from (rule for rule in rules if rule.match is not None and rule.match.holds(event))
+        return
+    tests = index.tests
+    for i in index.candidates(event.resource, event.action):
+        if tests[i](event):
+            yield rules[i]
 
 
 def match(ruleset: RuleSet, event: SentryEvent) -> MatchResult:
     """The rules that match `event`, top to bottom until a stop rule; one notification per target."""
     matched: list[str] = []
     notifications: dict[str, Notification] = {}
-    for rule in _candidates(ruleset, event):
-        if rule.match is None or not rule.match.holds(event):
-            continue
+    for rule in _matching(ruleset, event):
         matched.append(rule.name)
         for name in rule.notify:
             if name not in notifications and name in ruleset.targets:
