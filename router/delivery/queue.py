@@ -52,7 +52,9 @@ class Queue:
     def from_settings(cls, settings: Settings) -> Queue:
         """SqliteHuey on ROUTER_DB by default, RedisHuey (blocking dequeue) when REDIS_URL is set."""
         if settings.redis_url:
-            return cls(RedisHuey(NAME, url=settings.redis_url, blocking=True, read_timeout=1, results=False))
+            from router.delivery.store_redis import client_url
+
+            return cls(RedisHuey(NAME, url=client_url(settings.redis_url), blocking=True, read_timeout=1, results=False))
         Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
         return cls(Huey(NAME, storage_class=_Sqlite, filename=settings.db_path, journal_mode="wal",
                         timeout=10, results=False))

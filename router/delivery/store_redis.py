@@ -38,6 +38,13 @@ def _job(raw: Mapping[bytes | str, bytes | str]) -> Job:
     return Job(**out)
 
 
+def client_url(url: str) -> str:
+    """REDIS_URL as redis-py should use it: Heroku Redis serves TLS with a self-signed certificate."""
+    if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
+        return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+    return url
+
+
 def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
     return dict(zip(flat[0::2], flat[1::2]))
 
@@ -47,7 +54,7 @@ class RedisStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.r = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
+        self.r = redis.Redis.from_url(client_url(url), socket_timeout=10, socket_connect_timeout=5,
                                       health_check_interval=30)
         self._scripts = {name: self.r.register_script(src) for name, src in lua.SCRIPTS.items()}
 
