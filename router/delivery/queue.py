@@ -54,7 +54,8 @@ class Queue:
         if settings.redis_url:
             from router.delivery.store_redis import client_url
 
-            return cls(RedisHuey(NAME, url=client_url(settings.redis_url), blocking=True, read_timeout=1, results=False))
+            return cls(RedisHuey(NAME, url=client_url(settings.redis_url), blocking=True, read_timeout=1,
+                                 results=False))
         Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
         return cls(Huey(NAME, storage_class=_Sqlite, filename=settings.db_path, journal_mode="wal",
                         timeout=10, results=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,10 +26,19 @@ def _own_group_dying_with_parent() -> None:  # runs in the child between fork an
         pass  # not Linux: the worker also watches its parent pid
 
 
+def _remove_dead_dirs(parent: Path) -> None:
+    """Drop metrics-<pid> folders left by earlier `serve` runs whose process is gone."""
+    for old in parent.glob("metrics-*"):
+        pid = old.name.removeprefix("metrics-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and Path("/proc/self").exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def multiproc_dir(db_path: str) -> str:
     """PROMETHEUS_MULTIPROC_DIR for every child (fresh folder beside the store unless already set)."""
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not path:
+        _remove_dead_dirs(Path(db_path).resolve().parent)
         folder = Path(db_path).resolve().parent / f"metrics-{os.getpid()}"
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.db"):
