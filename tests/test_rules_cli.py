@@ -99,3 +99,19 @@ def test_test_refuses_invalid_rules(run) -> None:  # type: ignore[no-untyped-def
     """test on an invalid rules file prints its errors and exits 1."""
     result = run("test", str(FIXTURES / "issue.created.json"), "--rules", str(CORPUS / "01-unknown-operator.yaml"))
     assert result.exit_code == 1 and 'unknown operator "gtee"' in result.stderr
+
+
+def test_check_accepts_the_design_example(run) -> None:  # type: ignore[no-untyped-def]
+    """DESIGN's own example (with `template: issue`) passes check: every resource has a shipped template."""
+    env = {"SLACK_RELEASES_WEBHOOK": "https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXX",
+           "DISCORD_ID": "123456", "DISCORD_TOKEN": "abcdefghijkl"}
+    result = run("check", str(REPO / "tests" / "rules_data" / "design_example.yaml"), env=env)
+    assert (result.exit_code, result.stdout) == (0, "OK: 3 rules, 5 targets\n"), result.stderr
+
+
+@pytest.mark.parametrize("resource", ["installation", "issue", "error", "comment", "event_alert", "metric_alert",
+                                      "seer", "preprod_artifact", "activity_alert"])
+def test_every_resource_has_shipped_templates(resource: str) -> None:
+    """The package ships a slack, email and text template for every resource DESIGN 1.5 lists."""
+    folder = REPO / "router" / "default_templates"
+    assert all((folder / f"{resource}.{form}.j2").is_file() for form in ("slack", "email", "text"))
