@@ -34,10 +34,13 @@ def _preflight(settings: Settings) -> None:
     if not settings.client_secrets:
         raise click.ClickException("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry "
                                    "integration into it (several, comma-separated, are all accepted)")
-    from router.rules.load import RulesError, load_rules
+    from router.rules.load import RulesError, load_rules_or_default
 
+    if not os.path.exists(settings.rules_path):
+        click.echo(f"warning: rules file {settings.rules_path} does not exist: routing everything to the console "
+                   "(the built-in default)", err=True)
     try:
-        load_rules(settings.rules_path)
+        load_rules_or_default(settings.rules_path)
     except RulesError as exc:
         raise click.ClickException(f"the rules file is invalid, not starting:\n{exc}") from None
 
