@@ -81,6 +81,10 @@ def web(host: str | None, port: int | None, workers: int | None, rules: str | No
     settings = _apply_paths(rules, templates)
     _preflight(settings)
     argv, env = gunicorn_argv(host, port, workers)
+    from router.delivery.supervise import multiproc_dir
+
+    # all gunicorn workers write here, so /metrics in any of them counts for the whole server
+    env["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir(settings.db_path)
     os.execve(sys.executable, argv, env)
 
 

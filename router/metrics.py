@@ -1,15 +1,14 @@
 """Prometheus metrics (names start `router_`); multiprocess-safe under gunicorn.
 
 PROMETHEUS_MULTIPROC_DIR must be set before this module is first imported for
-several processes to share counters; the CLI does that (see `prepare_multiproc`).
+several processes to share counters; `serve`, `web` and gunicorn's config set it
+(router.delivery.supervise.multiproc_dir, router/gunicorn_conf.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,19 +28,6 @@ DELIVERY_SECONDS = Histogram("router_delivery_seconds", "Webhook accepted → no
                              buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
 TEMPLATE_ERRORS = Counter("router_template_errors", "Template renders that failed and fell back to default",
                           ["template"])
-
-
-def prepare_multiproc(base: str | os.PathLike[str]) -> str:
-    """Point PROMETHEUS_MULTIPROC_DIR at a fresh folder (unless already set) before metrics are imported."""
-    existing = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if existing:
-        Path(existing).mkdir(parents=True, exist_ok=True)
-        return existing
-    path = Path(base) / f"metrics-{os.getpid()}"
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
-    return str(path)
 
 
 def mark_dead(pid: int) -> None:
