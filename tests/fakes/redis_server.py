@@ -1,4 +1,4 @@
-"""A real redis-server on a free 127.0.0.1 port for tests (no persistence); skipped if not installed."""
+"""A real redis-server on a free 127.0.0.1 port for tests (no persistence unless asked); skipped if not installed."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """One redis-server process; `url` points at it, `flush()` empties it."""
+    """One redis-server process; `url` points at it, `flush()` empties it, `restart()` starts it again.
 
-    def __init__(self, workdir: Path) -> None:
+    `persistent=True` keeps an append-only file fsynced on every write (`appendfsync always`), so a
+    restart — even after SIGKILL — comes back with every acknowledged write.
+    """
+
+    def __init__(self, workdir: Path, persistent: bool = False) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             if os.environ.get("CI"):
@@ -32,10 +36,20 @@ class RedisServer:
             pytest.skip("redis-server is not installed: `apt-get install redis-server` to run the Redis tests")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(workdir), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
+        self.argv = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *aof,
+                     "--dir", str(workdir), "--protected-mode", "no"]
+        self.proc = self._spawn()
+        self._wait()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    def restart(self) -> None:
+        """Start the (stopped) server again on the same port and directory."""
+        self.stop()
+        self.proc = self._spawn()
         self._wait()
 
     def _wait(self) -> None:
