@@ -31,6 +31,19 @@ SUBJECT_PATHS = {
     "activity_alert": "data.issue.id",
 }
 KNOWN_RESOURCES = tuple(SUBJECT_PATHS)
+# resource -> the actions Sentry sends today (SENTRY.md); others are still accepted and routable
+KNOWN_ACTIONS = {
+    "installation": ("created", "deleted"),
+    "issue": ("created", "resolved", "assigned", "ignored", "archived", "unresolved"),
+    "error": ("created",),
+    "comment": ("created", "updated", "deleted"),
+    "event_alert": ("triggered",),
+    "metric_alert": ("critical", "warning", "resolved", "open"),
+    "seer": ("root_cause_started", "root_cause_completed", "solution_started", "solution_completed",
+             "coding_started", "coding_completed", "pr_created", "iteration_started", "iteration_completed"),
+    "preprod_artifact": ("size_analysis_completed", "build_distribution_completed"),
+    "activity_alert": ("triggered",),
+}
 
 
 class BadPayload(ValueError):

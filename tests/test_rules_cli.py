@@ -115,3 +115,26 @@ def test_every_resource_has_shipped_templates(resource: str) -> None:
     """The package ships a slack, email and text template for every resource DESIGN 1.5 lists."""
     folder = REPO / "router" / "default_templates"
     assert all((folder / f"{resource}.{form}.j2").is_file() for form in ("slack", "email", "text"))
+
+
+@pytest.mark.parametrize("match, warning", [
+    ('{resource: isue}', 'match.resource: "isue" is not a resource Sentry sends'),
+    ('{resource: issue, action: create}', 'match.action: "create" is not an action Sentry sends for issue'),
+    ('{resource: [issue, error], action: [created, triggered]}',
+     'match.action: "triggered" is not an action Sentry sends for issue, error'),
+    ('{action: exploded}', 'match.action: "exploded" is not an action Sentry sends (known:'),
+])
+def test_check_warns_about_resources_and_actions_sentry_never_sends(run, tmp_path: Path, match: str, warning: str) -> None:
+    """A rule pinned to a misspelt resource or action still loads (Sentry adds new ones) but check warns, naming the line."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"version: 1\ntargets:\n  log: {{type: console}}\nrules:\n  - name: typo\n    match: {match}\n"
+                     "    notify: [log]\n")
+    result = run("check", str(rules))
+    assert result.exit_code == 0 and result.stdout == "OK: 1 rules, 1 targets\n"
+    assert f'warning: {rules}:5: rule "typo": {warning}' in result.stderr
+
+
+def test_check_is_quiet_about_known_resources_and_actions(run) -> None:
+    """The shipped example pins only real resources and actions, so check prints no warning."""
+    result = run("check")
+    assert result.exit_code == 0 and "warning" not in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from router.rules import lint
 from router.rules.load import RulesError, load_default_rules, load_rules
 from router.rules.match import explain, format_explanations, match
 from router.rules.model import RuleSet
@@ -41,6 +42,8 @@ def check(rules_arg: str | None, rules: str | None, templates: str | None) -> No
         click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found", err=True)
         sys.exit(1)
     assert ruleset is not None
+    for line in lint.warnings(ruleset):
+        click.echo(f"warning: {line}", err=True)
     click.echo(f"OK: {len(ruleset.rules)} rules, {len(ruleset.targets)} targets")
 
 

@@ -64,6 +64,11 @@ def _values(check: Check | None) -> tuple[str, ...]:
     return tuple(str(text(v)) for v in values)
 
 
+def pinned(rule: Rule, field: str) -> tuple[str, ...]:
+    """The values a rule pins `field` to with plain equality or a list; (ANY,) when it does not."""
+    return _values(_pin(rule.match, field))
+
+
 def closure(node: Any) -> Test:
     """A condition tree as nested closures: the fast path of matching."""
     if isinstance(node, Check):
