@@ -63,6 +63,8 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("worker_threads", "ROUTER_WORKER_THREADS", "8", _int, "concurrent sends per worker process"),
     ("worker_heartbeat", "ROUTER_WORKER_HEARTBEAT", "10", _float,
      "seconds of silence after which a worker is presumed dead and its in-flight sends are re-queued"),
+    ("thread_ttl", "ROUTER_THREAD_TTL", "2592000", _float,
+     "seconds a Slack issue card is remembered for threading (default 30 days); later notifications start a new card"),
 )
 
 
@@ -91,6 +93,7 @@ class Settings:
     ledger_retention: float = 604800.0
     worker_threads: int = 8
     worker_heartbeat: float = 10.0
+    thread_ttl: float = 2592000.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

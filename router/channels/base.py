@@ -26,11 +26,12 @@ class Message:
 class DeliveryError(Exception):
     """A send failed. `retryable` says whether trying again may help; `retry_after` is seconds, if known."""
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.code = code              # the service's own error code when it gave one (Slack: message_not_found, …)
 
     def __repr__(self) -> str:
         return f"DeliveryError({self.reason!r}, retryable={self.retryable}, retry_after={self.retry_after})"

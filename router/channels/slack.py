@@ -41,10 +41,11 @@ def api_error(status: int, code: str, headers: Mapping[str, Any] | None, secrets
     """Map a Slack answer (HTTP status, error code) to a retryable or permanent DeliveryError."""
     code = mask(code or f"HTTP {status}", secrets)
     if status == 429 or code in ("ratelimited", "rate_limited"):
-        return DeliveryError(f"rate limited by Slack ({code})", retryable=True, retry_after=retry_after(headers))
+        return DeliveryError(f"rate limited by Slack ({code})", retryable=True, retry_after=retry_after(headers),
+                             code=code)
     if status >= 500:
         return DeliveryError(f"Slack HTTP {status}: {code}", retryable=True, retry_after=retry_after(headers))
-    return DeliveryError(code, retryable=code in RETRYABLE_CODES)
+    return DeliveryError(code, retryable=code in RETRYABLE_CODES, code=code)
 
 
 def payload(message: Message) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from router.channels.base import Channel, DeliveryError, Receipt
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
+from router.delivery.threads import IssueThreads, threaded
 from router.masking import mask, url_secrets
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent
@@ -54,6 +55,7 @@ class Deliverer:
         self.policy = RetryPolicy.from_settings(settings)
         self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url)
         self.channel_for = channel_for or build_channel
+        self.threads = IssueThreads(store, self.renderer, settings.thread_ttl)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
 
@@ -80,9 +82,12 @@ class Deliverer:
                 return
         event = SentryEvent.from_dict(job.payload["event"])
         target = job_target(job)
-        message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})
         try:
-            receipt = self._channel(target).send(message)
+            if threaded(target, event):  # one live Slack card per issue (threads.py)
+                receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed)
+            else:
+                message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})
+                receipt = self._channel(target).send(message)
         except DeliveryError as exc:
             self._failed(job, exc, suppressed)
             return

@@ -9,7 +9,8 @@ from router.render import describe
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link
 
-NOTIFICATION_DEFAULTS: Mapping[str, Any] = {"kind": "card", "suppressed": 0, "status": None}
+NOTIFICATION_DEFAULTS: Mapping[str, Any] = {"kind": "card", "suppressed": 0, "status": None, "emoji": None,
+                                            "color": None}
 
 
 def _thaw(value: Any) -> Any:
@@ -35,9 +36,10 @@ def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
                   notification: Mapping[str, Any] | None, sentry_url: str | None) -> dict[str, Any]:
     """Everything a template can use; payload values are plain data, escaped on output."""
     shortcuts = _thaw(event.shortcuts)
-    emoji, color = describe.style(event)
-    what = describe.what(event)
     info = notification_info(notification)
+    emoji, color = describe.style(event)
+    emoji, color = info.get("emoji") or emoji, info.get("color") or color   # a card update restyles the card
+    what = describe.what(event)
     suppressed = info["suppressed"]
     ctx: dict[str, Any] = dict(shortcuts)      # project, level, environment, title, issue_id, … at top level
     ctx.update(

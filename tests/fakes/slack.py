@@ -8,6 +8,8 @@
 Implements `chat.postMessage` (threads: `thread_ts` must name an existing message, else `thread_not_found`),
 `chat.update` (unknown ts → `message_not_found`) and incoming webhooks (`POST /webhook/<anything>`).
 Every call is recorded (thread-safe). Script failures with `fail_next`, `rate_limit_next`, `error_next`;
+`error_on(method, code)` fails only one method's next calls (e.g. `chat.update` → `cant_update_message`);
+`delete(channel, ts)` removes a message as a user would; `top_level()` and `replies(ts)` show the threads.
 `delay` slows every answer. Channels are answered by id: `#oncall` → `C` + a stable id.
 """
 
@@ -50,6 +52,7 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._script: list[_Script] = []
+        self._method_script: dict[str, list[str]] = {}               # method -> error codes for its next calls
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> message
         self._ts = 1700000000_000100
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -103,6 +106,16 @@ class FakeSlack:
         """The next `n` requests answer 200 `{"ok": false, "error": error}` (webhooks: 404 with the code)."""
         self._push(n, _Script(200, error))
 
+    def error_on(self, method: str, error: str, n: int = 1) -> None:
+        """The next `n` calls of `method` (e.g. "chat.update") answer `{"ok": false, "error": error}`."""
+        with self._lock:
+            self._method_script.setdefault(method, []).extend([error] * n)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete a message (by channel name or id), as a user deleting the card would."""
+        with self._lock:
+            self._messages.pop((self.channel_id(channel), ts), None)
+
     def _push(self, n: int, script: _Script) -> None:
         with self._lock:
             self._script.extend([script] * n)
@@ -118,10 +131,21 @@ class FakeSlack:
         with self._lock:
             return dict(self._messages)
 
+    def top_level(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages shown in the channel: not in a thread, or broadcast from one; oldest first."""
+        cid = self.channel_id(channel) if channel else None
+        return [m for (c, _), m in sorted(self.messages().items(), key=lambda kv: float(kv[0][1]))
+                if (cid is None or c == cid) and (not m.get("thread_ts") or m.get("reply_broadcast"))]
+
+    def replies(self, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of the message `ts`, oldest first."""
+        return [m for _, m in sorted(self.messages().items(), key=lambda kv: float(kv[0][1]))
+                if m.get("thread_ts") == ts]
+
     def reset(self) -> None:
         """Forget calls, messages and scripted failures."""
         with self._lock:
-            self._calls.clear(), self._messages.clear(), self._script.clear()
+            self._calls.clear(), self._messages.clear(), self._script.clear(), self._method_script.clear()
 
     @staticmethod
     def channel_id(channel: str) -> str:
@@ -135,6 +159,9 @@ class FakeSlack:
         with self._lock:
             self._calls.append(call)
             script = self._script.pop(0) if self._script else None
+            queued = self._method_script.get(call.method)
+            if script is None and queued:
+                script = _Script(200, queued.pop(0))
         if script is not None:
             return self._scripted(call, script)
         if call.method == "webhook":
@@ -172,7 +199,8 @@ class FakeSlack:
             return {"ok": False, "error": "thread_not_found"}
         ts = self._next_ts()
         message = {"type": "message", "text": p.get("text", ""), "blocks": p.get("blocks"), "ts": ts,
-                   "bot_id": "B0FAKE", **({"thread_ts": str(thread_ts)} if thread_ts else {})}
+                   "bot_id": "B0FAKE", **({"thread_ts": str(thread_ts)} if thread_ts else {}),
+                   **({"reply_broadcast": True} if thread_ts and _truthy(p.get("reply_broadcast")) else {})}
         with self._lock:
             self._messages[(cid, ts)] = message
         return {"ok": True, "channel": cid, "ts": ts, "message": message}
@@ -217,6 +245,11 @@ class FakeSlack:
                 self.wfile.write(body)
 
         return Handler
+
+
+def _truthy(value: Any) -> bool:
+    """A Slack boolean argument: JSON true, or "true"/"1" in a form."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:

@@ -1,0 +1,201 @@
+"""Slack threads (DESIGN 1.6): one live card per Sentry issue and channel; later notifications reply in its thread.
+
+The card's (channel, issue) → ts mapping lives in the shared store (`thread:{channel}:{issue_id}`), so every
+web and worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one
+issue: the one that loses does not post but asks to be retried shortly, by when the card is there to reply to.
+
+Under retries each step is safe to repeat: a card update comes before the thread reply, so a retry after a
+failed reply edits the card again (same content, invisible) and only then posts the reply once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from router.channels.base import DeliveryError, Message, Receipt
+from router.delivery.store import Store
+from router.render.status import Status, card_status
+from router.rules.model import Rule, Target
+from router.sentry import SentryEvent
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL = 30.0     # longer than one chat.postMessage may take (10 s timeout), short if its holder dies
+BUSY_RETRY = 0.5    # seconds until a worker that lost the race for the card tries again (as a reply)
+# Slack's answers meaning "the card is gone or can no longer be edited": post a fresh one
+GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed", "thread_not_found"})
+
+
+class ThreadChannel(Protocol):
+    """What threads need from a Slack channel (router.channels.slack.SlackChannel)."""
+
+    def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
+        """chat.postMessage, in a thread when `thread_ts` is given."""
+        ...
+
+    def update(self, channel: str, ts: str, message: Message) -> Receipt:
+        """chat.update of the message at (channel id, ts)."""
+        ...
+
+
+class Renderer(Protocol):
+    """router.render.Renderer's `render`."""
+
+    def render(self, event: SentryEvent, target: Target, rule: Rule | None = None, *,
+               notification: dict[str, Any] | None = None) -> Message:
+        """One Message for `target`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Card:
+    """A posted issue card: where it is, the event it shows, how it was rendered, its current status."""
+
+    ts: str
+    channel_id: str
+    event: dict[str, Any]
+    rule: str = ""
+    template: str | None = None
+    status: dict[str, str] | None = None
+
+
+def threaded(target: Target, event: SentryEvent) -> bool:
+    """Whether this notification goes through the card's thread: a `thread: issue` Web API target, an issue id."""
+    opts = target.options
+    if target.type != "slack" or not opts.get("channel") or opts.get("webhook_url"):
+        return False
+    return opts.get("thread", "issue") == "issue" and bool(event.shortcuts.get("issue_id"))
+
+
+def card_key(target: Target, event: SentryEvent) -> str:
+    """The store key of the card for this event's issue in this target's channel."""
+    return f"thread:{target.options['channel']}:{event.shortcuts['issue_id']}"
+
+
+def broadcasts(target: Target, event: SentryEvent) -> bool:
+    """Whether the target's `broadcast` list names this action (`resolved` or `issue.resolved`)."""
+    wanted = set(target.options.get("broadcast") or ())
+    actions = {event.action, f"{event.resource}.{event.action}"}
+    if event.action in ("ignored", "archived"):
+        actions |= {"ignored", "archived", f"{event.resource}.ignored", f"{event.resource}.archived"}
+    return bool(wanted & actions)
+
+
+class IssueThreads:
+    """Decides card, reply or card update for one notification, and performs it against Slack."""
+
+    def __init__(self, store: Store, renderer: Renderer, ttl: float = 30 * 86400.0) -> None:
+        self.store, self.renderer, self.ttl = store, renderer, ttl
+
+    def deliver(self, slack: ThreadChannel, event: SentryEvent, target: Target, rule: Rule,
+                suppressed: int = 0) -> dict[str, Any]:
+        """Send one notification about an issue; the receipt says what was done (kind, ts, thread_ts, updated_ts)."""
+        key = card_key(target, event)
+        status = card_status(event)
+        card = self._load(key)
+        if card is None:
+            card, receipt = self._first_card(slack, key, event, target, rule, suppressed, status)
+            if receipt is not None:
+                return receipt
+        updated = None
+        if status is not None:
+            card, updated = self._update(slack, key, card, target, status)
+        return self._reply(slack, key, card, event, target, rule, suppressed, updated)
+
+    # -- the three things we do ------------------------------------------------------------------
+    def _first_card(self, slack: ThreadChannel, key: str, event: SentryEvent, target: Target, rule: Rule,
+                    suppressed: int, status: Status | None) -> tuple[Card, dict[str, Any] | None]:
+        """Post this notification as the issue's card; (card, receipt), or (existing card, None) if one appeared."""
+        note = {"kind": "card", "suppressed": suppressed, **(status.as_dict() if status else {})}
+        message = self.renderer.render(event, target, rule, notification=note)
+        card, posted = self._create(key, None, slack, message, lambda ts, cid: Card(
+            ts, cid, event.to_dict(), rule.name, rule.template, status.as_dict() if status else None))
+        if not posted:
+            return card, None
+        return card, {"channel": card.channel_id, "ts": card.ts, "thread_ts": None, "kind": "card",
+                      "updated_ts": None}
+
+    def _update(self, slack: ThreadChannel, key: str, card: Card, target: Target,
+                status: Status) -> tuple[Card, str]:
+        """Edit the card to show `status` (its content kept); a card Slack won't edit is posted afresh."""
+        changed = Card(**{**asdict(card), "status": status.as_dict()})
+        message = self._render_card(changed, target, "update")
+        try:
+            slack.update(card.channel_id, card.ts, message)
+        except DeliveryError as exc:
+            if exc.code not in GONE:
+                raise
+            log.info("card %s (%s) cannot be edited (%s): posting a fresh card", key, card.ts, exc.code)
+            changed = self._recreate(slack, key, changed, target)
+            return changed, changed.ts
+        self._save(key, changed)
+        return changed, card.ts
+
+    def _reply(self, slack: ThreadChannel, key: str, card: Card, event: SentryEvent, target: Target,
+               rule: Rule, suppressed: int, updated: str | None) -> dict[str, Any]:
+        """Post the notification in the card's thread (also in the channel if broadcast); card gone → fresh card."""
+        message = self.renderer.render(event, target, rule, notification={"kind": "reply", "suppressed": suppressed})
+        broadcast = broadcasts(target, event)
+        try:
+            receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
+        except DeliveryError as exc:
+            if exc.code not in GONE:
+                raise
+            log.info("card %s (%s) is gone (%s): posting a fresh card", key, card.ts, exc.code)
+            card = self._recreate(slack, key, card, target)
+            receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
+        return {"channel": receipt.get("channel") or card.channel_id, "ts": receipt.get("ts"),
+                "thread_ts": card.ts, "kind": "reply", "updated_ts": updated}
+
+    def _recreate(self, slack: ThreadChannel, key: str, card: Card, target: Target) -> Card:
+        """Post `card`'s content (and status) as a new card in place of the one at `card.ts`."""
+        message = self._render_card(card, target, "card")
+        new, _ = self._create(key, card.ts, slack, message,
+                              lambda ts, cid: Card(**{**asdict(card), "ts": ts, "channel_id": cid}))
+        return new
+
+    # -- the card in the store -------------------------------------------------------------------
+    def _create(self, key: str, stale_ts: str | None, slack: ThreadChannel, message: Message,
+                make: Callable[[str, str], Card]) -> tuple[Card, bool]:
+        """Post `message` as the card under the creating lock; (card, True), or (someone else's card, False)."""
+        lock, token = key + ":creating", secrets.token_hex(8)
+        if not self.store.kv_set_nx(lock, token, LOCK_TTL):
+            current = self._load(key)
+            if current is not None and current.ts != stale_ts:
+                return current, False
+            raise DeliveryError("the issue's Slack card is being posted by another worker", retryable=True,
+                                retry_after=BUSY_RETRY, code="card_busy")
+        try:
+            current = self._load(key)   # posted (and the lock released) between our first look and the lock
+            if current is not None and current.ts != stale_ts:
+                return current, False
+            receipt = slack.post(message)
+            card = make(str(receipt["ts"]), str(receipt.get("channel") or ""))
+            self._save(key, card)
+            return card, True
+        finally:
+            if self.store.kv_get(lock) == token:
+                self.store.kv_delete(lock)
+
+    def _render_card(self, card: Card, target: Target, kind: str) -> Message:
+        event = SentryEvent.from_dict(card.event)
+        rule = Rule(name=card.rule, match=None, template=card.template)
+        return self.renderer.render(event, target, rule, notification={"kind": kind, **(card.status or {})})
+
+    def _load(self, key: str) -> Card | None:
+        raw = self.store.kv_get(key)
+        if raw is None:
+            return None
+        try:
+            return Card(**json.loads(raw))
+        except (ValueError, TypeError):
+            log.warning("unreadable card mapping at %s: starting a new card", key)
+            return None
+
+    def _save(self, key: str, card: Card) -> None:
+        self.store.kv_set(key, json.dumps(asdict(card), separators=(",", ":")), self.ttl)

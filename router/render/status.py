@@ -1,0 +1,65 @@
+"""The status line an issue card shows after `issue.*` changes its state (✅ Resolved by X in release Y, …)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from router.render.describe import BLUE, GREEN, GREY, ORANGE, RED
+from router.sentry import SentryEvent
+
+# issue actions that edit the card; the others (created) only post
+CARD_ACTIONS = frozenset({"assigned", "resolved", "ignored", "archived", "unresolved"})
+_RESOLUTIONS = {"in_next_release": "in the next release", "in_commit": "in a commit",
+                "in_upcoming_release": "in the upcoming release"}
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a card update shows: the line, and the emoji and colour the card takes."""
+
+    line: str
+    emoji: str
+    color: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The notification fields a template reads: status, emoji, color."""
+        return {"status": self.line, "emoji": self.emoji, "color": self.color}
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, Mapping) else None
+    return obj
+
+
+def _by(event: SentryEvent) -> str:
+    name = _get(event.actor, "name")
+    return f" by {name}" if name and _get(event.actor, "id") != "sentry" else ""
+
+
+def _resolved_in(event: SentryEvent) -> str:
+    release = _get(event.data, "issue", "statusDetails", "inRelease")
+    if release and release != "latest":
+        return f" in release {release}"
+    if release == "latest":
+        return " in the latest release"
+    return f" {_RESOLUTIONS[str(event.data.get('resolution_type'))]}" \
+        if event.data.get("resolution_type") in _RESOLUTIONS else ""
+
+
+def card_status(event: SentryEvent) -> Status | None:
+    """The card's new status for an issue action that edits it; None for any other event."""
+    if event.resource != "issue" or event.action not in CARD_ACTIONS:
+        return None
+    if event.action == "resolved":
+        return Status(f"✅ Resolved{_by(event)}{_resolved_in(event)}", "✅", GREEN)
+    if event.action in ("ignored", "archived"):
+        return Status(f"🔕 Archived{_by(event)}", "🔕", GREY)
+    if event.action == "assigned":
+        who = event.shortcuts.get("assignee")
+        return Status(f"👤 Assigned to {who}" if who else f"👤 Assigned{_by(event)}", "👤", BLUE)
+    if _get(event.data, "issue", "substatus") == "escalating":
+        return Status("📈 Escalating", "📈", ORANGE)
+    return Status("🔁 Regressed", "🔁", RED)

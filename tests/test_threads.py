@@ -1,0 +1,200 @@
+"""Slack threads (DESIGN 1.6) through the real worker against FakeSlack: one live card per issue, replies, edits."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from router.channels.base import Message
+from router.channels.slack import SlackChannel
+from router.delivery import Delivery
+from router.delivery.store import RETRYING, SENT
+from router.sentry import build
+from router.settings import Settings
+from tests.conftest import fixture_payload
+from tests.delivery_helpers import notify, running_worker, wait_for
+from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
+from tests.fakes.slack import FakeSlack
+from tests.thread_helpers import about, send, threaded_target
+
+ONCALL = FakeSlack.channel_id("#oncall")
+
+
+def text_of(call_or_message: object) -> str:
+    """Everything a message shows (fallback text and blocks), for substring checks."""
+    params = getattr(call_or_message, "params", call_or_message)
+    return json.dumps(params, ensure_ascii=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
+    """Settings on a private SQLite store, FakeSlack as the Slack API, fast retries."""
+    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), slack_bot_token=SLACK_TOKEN,
+                    slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"),
+                    retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0)
+
+
+@pytest.fixture
+def delivery(settings: Settings) -> Iterator[Delivery]:
+    """A running in-process worker (4 threads) and its Delivery."""
+    with running_worker(settings) as d:
+        yield d
+
+
+def test_lifecycle_card_reply_updates_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """created → card; error → thread reply; assigned/resolved/unresolved → card edited + reply; resolved broadcast."""
+    target = threaded_target(broadcast=("resolved",))
+    card = send(delivery, about("9101"), target)
+    assert card.receipt["kind"] == "card" and card.receipt["thread_ts"] is None
+    ts = card.receipt["ts"]
+    error = send(delivery, about("9101", "error", n=1), target)
+    assert error.receipt["kind"] == "reply" and error.receipt["thread_ts"] == ts
+    assert fake_slack.calls("chat.postMessage")[-1].params["thread_ts"] == ts
+    assigned = send(delivery, about("9101", action="assigned", assignee={"type": "user", "name": "Dana"}), target)
+    assert assigned.receipt["updated_ts"] == ts and assigned.receipt["thread_ts"] == ts
+    assert "👤 Assigned to Dana" in text_of(fake_slack.messages()[(ONCALL, ts)])
+    resolved = send(delivery, about("9101", action="resolved", issue=_resolved_issue("9101", "api@2.4.1")),
+                    target)
+    shown = text_of(fake_slack.messages()[(ONCALL, ts)])
+    assert "✅ Resolved in release api@2.4.1" in shown and "Thread test 9101" in shown   # content kept
+    header = fake_slack.messages()[(ONCALL, ts)]["blocks"][0]["text"]["text"]
+    assert header.startswith("✅ ") and header[2:] == card_header(fake_slack)[2:]   # emoji changed, words kept
+    reply = fake_slack.calls("chat.postMessage")[-1].params
+    assert reply["thread_ts"] == ts and reply["reply_broadcast"] is True and resolved.receipt["kind"] == "reply"
+    send(delivery, about("9101", action="unresolved"), target)
+    assert "🔁 Regressed" in text_of(fake_slack.messages()[(ONCALL, ts)])
+    assert [m["ts"] for m in fake_slack.top_level() if not m.get("thread_ts")] == [ts]
+    assert len(fake_slack.replies(ts)) == 4 and len(fake_slack.calls("chat.update")) == 3
+
+
+def card_header(slack: FakeSlack) -> str:
+    """The header text the card had when it was first posted."""
+    first = next(c for c in slack.calls("chat.postMessage") if "thread_ts" not in c.params)
+    return first.params["blocks"][0]["text"]["text"]
+
+
+def _resolved_issue(issue_id: str, release: str) -> dict:
+    issue = fixture_payload("issue.resolved")["data"]["issue"]
+    return {**issue, "id": issue_id, "title": f"Thread test {issue_id}", "statusDetails": {"inRelease": release}}
+
+
+def test_comment_event_alert_and_activity_alert_reply_without_broadcast(delivery: Delivery,
+                                                                      fake_slack: FakeSlack) -> None:
+    """Comments and event alerts (by issue_id) and activity alerts (by issue id) go into the card's thread."""
+    target = threaded_target(broadcast=("resolved",))
+    ts = send(delivery, about("9102", "event_alert", "triggered", n=1), target).receipt["ts"]
+    send(delivery, about("9102", "comment", "created", n=1), target)
+    alert = fixture_payload("activity_alert.triggered")
+    alert["data"]["issue"]["id"] = "9102"
+    send(delivery, build("activity_alert", alert), target)
+    replies = [c.params for c in fake_slack.calls("chat.postMessage")[1:]]
+    assert [r["thread_ts"] for r in replies] == [ts, ts] and not any(r["reply_broadcast"] for r in replies)
+
+
+def test_first_notification_is_an_update_action_posts_a_card_with_its_status(delivery: Delivery,
+                                                                            fake_slack: FakeSlack) -> None:
+    """When the first thing seen about an issue is `issue.ignored`, the card is posted already showing 🔕 Archived."""
+    job = send(delivery, about("9103", action="ignored"), threaded_target())
+    assert job.receipt["kind"] == "card" and not fake_slack.calls("chat.update")
+    assert "🔕 Archived" in text_of(fake_slack.calls("chat.postMessage")[0])
+
+
+def test_deleted_card_gets_a_fresh_card_and_the_reply_goes_there(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """Card deleted in Slack (thread_not_found on reply): a fresh card is posted and the notification is not lost."""
+    target = threaded_target()
+    old = send(delivery, about("9104"), target).receipt["ts"]
+    fake_slack.delete("#oncall", old)
+    job = send(delivery, about("9104", "error", n=1), target)
+    new = job.receipt["thread_ts"]
+    assert new != old and (ONCALL, new) in fake_slack.messages() and job.attempts == 1
+    assert [m["ts"] for m in fake_slack.replies(new)] == [job.receipt["ts"]]
+    later = send(delivery, about("9104", "error", n=2), target)
+    assert later.receipt["thread_ts"] == new
+
+
+@pytest.mark.parametrize("code", ["cant_update_message", "edit_window_closed", "message_not_found"])
+def test_refused_card_edit_posts_a_fresh_card_with_the_status(delivery: Delivery, fake_slack: FakeSlack,
+                                                              code: str) -> None:
+    """chat.update refused (too old, not ours, gone): a fresh card with the new status, the reply in its thread."""
+    target = threaded_target()
+    old = send(delivery, about("9105"), target).receipt["ts"]
+    fake_slack.error_on("chat.update", code)
+    job = send(delivery, about("9105", action="resolved"), target)
+    new = job.receipt["thread_ts"]
+    assert new != old and job.receipt["updated_ts"] == new and job.status == SENT
+    assert "✅ Resolved" in text_of(fake_slack.messages()[(ONCALL, new)])
+    assert "Thread test 9105" in text_of(fake_slack.messages()[(ONCALL, new)])
+    assert len(fake_slack.replies(new)) == 1
+
+
+def test_retry_after_a_failed_reply_does_not_post_it_twice(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """Card edited, then the reply fails retryably: the retry edits again (harmless) and replies exactly once."""
+    target = threaded_target()
+    ts = send(delivery, about("9106"), target).receipt["ts"]
+    fake_slack.error_on("chat.postMessage", "internal_error")
+    job = send(delivery, about("9106", action="assigned"), target)
+    assert job.attempts == 2 and len(fake_slack.replies(ts)) == 1
+    assert [c.method for c in fake_slack.calls()[1:]] == ["chat.update", "chat.postMessage", "chat.update",
+                                                          "chat.postMessage"]
+
+
+def test_thread_none_sends_everything_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """`thread: none`: every notification is a new top-level message and nothing is edited."""
+    target = threaded_target(thread="none")
+    for event in (about("9107"), about("9107", "error", n=1), about("9107", action="resolved")):
+        send(delivery, event, target)
+    assert len(fake_slack.top_level()) == 3 and not fake_slack.calls("chat.update")
+    assert delivery.store.kv_get("thread:#oncall:9107") is None
+
+
+def test_events_without_an_issue_id_post_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """Metric alerts and installations have no issue: top level, no card mapping."""
+    target = threaded_target()
+    send(delivery, build("metric_alert", fixture_payload("metric_alert.critical")), target)
+    send(delivery, build("installation", fixture_payload("installation.created")), target)
+    assert len(fake_slack.top_level()) == 2
+    assert all("thread_ts" not in c.params for c in fake_slack.calls("chat.postMessage"))
+
+
+def test_two_channels_get_a_card_each(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """The mapping is per channel: one issue notified to two channels has a card in each."""
+    a, b = threaded_target("a", "#alpha"), threaded_target("b", "#beta")
+    jobs = delivery.accept(about("9108"), notify(a, b), 1200, 0).jobs
+    wait_for(lambda: all(delivery.store.get(j).status == SENT for j in jobs))
+    assert len(fake_slack.top_level("#alpha")) == 1 and len(fake_slack.top_level("#beta")) == 1
+
+
+def test_mapping_expires_after_the_ttl(settings: Settings, fake_slack: FakeSlack) -> None:
+    """After ROUTER_THREAD_TTL seconds the card is forgotten: the next notification posts a new card."""
+    with running_worker(settings.replace(thread_ttl=0.6)) as delivery:
+        target = threaded_target()
+        first = send(delivery, about("9109"), target).receipt["ts"]
+        assert send(delivery, about("9109", "error", n=1), target).receipt["thread_ts"] == first
+        time.sleep(0.8)
+        again = send(delivery, about("9109", "error", n=2), target)
+    assert again.receipt["kind"] == "card" and again.receipt["ts"] != first
+
+
+def test_ttl_setting_is_read_from_the_environment() -> None:
+    """ROUTER_THREAD_TTL is a setting with a 30-day default."""
+    assert Settings.from_env({}).thread_ttl == 30 * 86400
+    assert Settings.from_env({"ROUTER_THREAD_TTL": "3600"}).thread_ttl == 3600
+
+
+def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """While another worker holds the creating lock, a notification waits (retrying), then replies to the card."""
+    target = threaded_target()
+    delivery.store.kv_set("thread:#oncall:9110:creating", "someone-else", 30)
+    accepted = delivery.accept(about("9110", "error", n=1), notify(target), 1200, 0)
+    job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == RETRYING and j)
+    assert "being posted by another worker" in job.last_error and not fake_slack.calls()
+    posted = SlackChannel("#oncall", SLACK_TOKEN, fake_slack.url).post(Message("slack", "card", "the card"))
+    card = {"ts": posted["ts"], "channel_id": posted["channel"], "event": about("9110").to_dict()}
+    delivery.store.kv_set("thread:#oncall:9110", json.dumps(card))     # what the lock holder stores…
+    delivery.store.kv_delete("thread:#oncall:9110:creating")            # …before letting go of the lock
+    done = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j)
+    assert done.receipt["thread_ts"] == posted["ts"] and len(fake_slack.top_level()) == 1

@@ -1,0 +1,52 @@
+"""Helpers for the Slack thread tests and bench: events about one Sentry issue, threaded targets, one-by-one sends."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from router.delivery import Delivery
+from router.delivery.store import SENT, Job
+from router.rules.model import Target
+from router.sentry import SentryEvent, build
+from tests.conftest import fixture_payload
+from tests.delivery_helpers import notify, wait_for
+
+
+def threaded_target(name: str = "oncall", channel: str = "#oncall", thread: str = "issue",
+                    broadcast: tuple[str, ...] = ()) -> Target:
+    """A Web API slack target with `thread` (default issue) and `broadcast`."""
+    return Target(name=name, type="slack", options={"channel": channel, "thread": thread, "broadcast": broadcast})
+
+
+def issue_payload(issue_id: str, action: str = "created", **data: Any) -> dict[str, Any]:
+    """The issue.<action> fixture (issue.created for actions without one) about `issue_id`; extra `data` merged."""
+    name = {"assigned": "issue.assigned", "resolved": "issue.resolved", "ignored": "issue.ignored",
+            "unresolved": "issue.unresolved.reconstructed"}.get(action, "issue.created")
+    payload = copy.deepcopy(fixture_payload(name))
+    payload["action"] = action
+    payload["data"]["issue"]["id"] = issue_id
+    payload["data"]["issue"]["title"] = f"Thread test {issue_id}"
+    payload["data"].update(data)
+    return payload
+
+
+def about(issue_id: str, resource: str = "issue", action: str = "created", n: int = 0, **data: Any) -> SentryEvent:
+    """An event about Sentry issue `issue_id`: issue.<action>, error.created / event_alert.triggered / comment.created #n."""
+    if resource == "issue":
+        return build("issue", issue_payload(issue_id, action, **data), received_at=time.time())
+    payload = copy.deepcopy(fixture_payload(f"{resource}.{action}"))
+    if resource in ("error", "event_alert"):
+        obj = payload["data"]["error" if resource == "error" else "event"]
+        obj["issue_id"], obj["event_id"] = issue_id, f"{int(issue_id):08x}{n:024x}"
+        obj["title"] = f"Thread test {issue_id} error {n}"
+    elif resource == "comment":
+        payload["data"]["issue_id"], payload["data"]["comment_id"] = int(issue_id), 7000 + n
+    return build(resource, payload, received_at=time.time())
+
+
+def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float = 10.0) -> Job:
+    """Accept one notification and wait until the worker has sent it; the ledger row."""
+    accepted = delivery.accept(event, notify(target), 1200, 0)
+    return wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j, timeout=timeout)
