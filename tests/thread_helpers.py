@@ -34,8 +34,14 @@ def issue_payload(issue_id: str, action: str = "created", **data: Any) -> dict[s
 
 def about(issue_id: str, resource: str = "issue", action: str = "created", n: int = 0, **data: Any) -> SentryEvent:
     """An event about Sentry issue `issue_id`: issue.<action>, error.created / event_alert.triggered / comment.created #n."""
+    return build(resource, payload_about(issue_id, resource, action, n, **data), received_at=time.time())
+
+
+def payload_about(issue_id: str, resource: str = "issue", action: str = "created", n: int = 0,
+                  **data: Any) -> dict[str, Any]:
+    """The webhook payload of `about` (as Sentry would send it)."""
     if resource == "issue":
-        return build("issue", issue_payload(issue_id, action, **data), received_at=time.time())
+        return issue_payload(issue_id, action, **data)
     payload = copy.deepcopy(fixture_payload(f"{resource}.{action}"))
     if resource in ("error", "event_alert"):
         obj = payload["data"]["error" if resource == "error" else "event"]
@@ -43,7 +49,7 @@ def about(issue_id: str, resource: str = "issue", action: str = "created", n: in
         obj["title"] = f"Thread test {issue_id} error {n}"
     elif resource == "comment":
         payload["data"]["issue_id"], payload["data"]["comment_id"] = int(issue_id), 7000 + n
-    return build(resource, payload, received_at=time.time())
+    return payload
 
 
 def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float = 10.0) -> Job:
