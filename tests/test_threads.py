@@ -198,3 +198,14 @@ def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Del
     delivery.store.kv_delete("thread:#oncall:9110:creating")            # …before letting go of the lock
     done = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j)
     assert done.receipt["thread_ts"] == posted["ts"] and len(fake_slack.top_level()) == 1
+
+
+def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """created → 10 errors → assigned → resolved costs 13 posts + 2 edits and shows 1 message (thread: none: 13)."""
+    target = threaded_target()
+    events = [about("9111")] + [about("9111", "error", n=i) for i in range(10)]
+    for event in events + [about("9111", action="assigned"), about("9111", action="resolved")]:
+        send(delivery, event, target)
+    methods = [c.method for c in fake_slack.calls()]
+    assert methods.count("chat.postMessage") == 13 and methods.count("chat.update") == 2 and len(methods) == 15
+    assert len(fake_slack.top_level()) == 1
