@@ -39,7 +39,24 @@ def render_examples() -> dict[str, str]:
         doc = {"text": slack.text, "blocks": list(slack.blocks or [])}
         files[f"{name}.slack.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         files[f"{name}.email.html"] = f"<!-- Subject: {email.title} -->\n{email.html}\n"
+    files.update(thread_examples(renderer))
     return files
+
+
+def thread_examples(renderer: Renderer) -> dict[str, str]:
+    """Slack threads: the issue card as edited when the issue is resolved, and an error as a reply in its thread."""
+    from router.render.status import card_status
+
+    target = Target("oncall", "slack", {"channel": "#oncall", "thread": "issue"})
+    card, resolved, error = (build(n.split(".")[0], json.loads((SAMPLES / f"{n}.json").read_text("utf-8")))
+                             for n in ("issue.created", "issue.resolved", "error.created"))
+    status = card_status(resolved)
+    assert status is not None
+    out = {"issue.created.slack.updated-resolved.json": renderer.render(
+               card, target, RULE, notification={"kind": "update", **status.as_dict()}),
+           "error.created.slack.reply.json": renderer.render(error, target, RULE, notification={"kind": "reply"})}
+    return {name: json.dumps({"text": m.text, "blocks": list(m.blocks or [])}, indent=2, ensure_ascii=False) + "\n"
+            for name, m in out.items()}
 
 
 def main(argv: list[str]) -> int:
