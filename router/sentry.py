@@ -13,7 +13,10 @@ from typing import Any
 
 MISSING: Any = object()  # a path that does not exist in an event
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # always .fullmatch: `$` would let a trailing newline in
+MAX_DEPTH = 100  # Sentry's payloads nest far less; deeper input would exhaust Python's recursion downstream
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # \ud800-\udfff in the raw text (emoji pairs too)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PROJECT_IN_API_URL = re.compile(r"/projects/[^/]+/(?P<slug>[^/]+)/events/")
 LEVELS = ("debug", "info", "warning", "error", "fatal")
 # metric alerts carry severity in the action, not in a level field
@@ -102,14 +105,8 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def parse(body: bytes, resource: str | None, request_id: str = "", received_at: float | None = None) -> SentryEvent:
-    """Parse a verified webhook body; raise BadPayload with a one-line reason."""
-    if not resource:
-        raise BadPayload("missing Sentry-Hook-Resource header")
-    if not _TOKEN.match(resource):
-        raise BadPayload("Sentry-Hook-Resource header: not a resource name (letters, digits, _ . : -)")
-    if not body:
-        raise BadPayload("empty body (expected a JSON object)")
+def _decode(body: bytes) -> Any:
+    """The body's JSON, nesting bounded by MAX_DEPTH, lone surrogates (`"\\ud800"`) replaced by U+FFFD."""
     try:
         payload = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -117,13 +114,53 @@ def parse(body: bytes, resource: str | None, request_id: str = "", received_at: 
     except json.JSONDecodeError as exc:
         raise BadPayload(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
-        raise BadPayload("body is nested too deeply") from None
+        raise BadPayload(f"body is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise BadPayload(f"body is not valid JSON: {str(exc).split(':')[0]}") from None
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _too_deep(payload):
+        raise BadPayload(f"body is nested too deeply (more than {MAX_DEPTH} levels)")
+    return _replace_surrogates(payload) if _SURROGATE_ESCAPE.search(body) else payload
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """A copy with every lone surrogate replaced: they cannot be encoded as UTF-8 (SQLite, Redis, SMTP, logs)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def parse(body: bytes, resource: str | None, request_id: str = "", received_at: float | None = None) -> SentryEvent:
+    """Parse a verified webhook body; raise BadPayload with a one-line reason."""
+    if not resource:
+        raise BadPayload("missing Sentry-Hook-Resource header")
+    if not _TOKEN.fullmatch(resource):
+        raise BadPayload("Sentry-Hook-Resource header: not a resource name (letters, digits, _ . : -)")
+    if not body:
+        raise BadPayload("empty body (expected a JSON object)")
+    payload = _decode(body)
     if not isinstance(payload, dict):
         raise BadPayload(f"body is a JSON {type(payload).__name__ if payload is not None else 'null'}, expected an object")
     action = payload.get("action")
     if not isinstance(action, str):
         raise BadPayload("body: \"action\" is missing or not a string")
-    if not _TOKEN.match(action):
+    if not _TOKEN.fullmatch(action):
         raise BadPayload("body: \"action\" is not an action name (letters, digits, _ . : -)")
     if not isinstance(payload.get("data", {}), dict):
         raise BadPayload("body: \"data\" is not an object")

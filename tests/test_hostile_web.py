@@ -1,0 +1,159 @@
+"""Hostile input at the webhook endpoint (DESIGN 2.5): always a 4xx or 202, never a 500, nothing downstream breaks."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from router.delivery.worker import job_rule, job_target
+from router.render import Renderer
+from router.sentry import SentryEvent
+from tests.conftest import SECRET, fixture_payload, sentry_body, signed_headers
+
+HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+OK = {202, 400, 401, 413}
+
+
+def _post(client, body: bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    return client.post("/sentry/webhook", data=body, headers=headers)
+
+
+def _downstream_ok(app) -> int:  # type: ignore[no-untyped-def]
+    """Every ledger row loads, rebuilds its event and renders for its target; returns how many."""
+    delivery = app.extensions["router"].delivery
+    renderer = Renderer(None, "https://acme.sentry.io")
+    jobs = delivery.deliveries(limit=1000)
+    for job in jobs:
+        message = renderer.render(SentryEvent.from_dict(job.payload["event"]), job_target(job), job_rule(job))
+        (message.title + message.text).encode("utf-8")  # sendable: no lone surrogates left
+    return len(jobs)
+
+
+headers_st = st.dictionaries(
+    st.sampled_from(["Sentry-Hook-Resource", "Request-ID", "Content-Type", "Sentry-Hook-Timestamp", "X-Anything"]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80), max_size=4)
+
+
+@HYPO
+@given(body=st.binary(max_size=3000), extra=headers_st, signed=st.booleans(),
+       resource=st.sampled_from(["issue", "error", "comment", "brand_new", "", "bad resource", "x" * 65]))
+def test_random_bytes_and_headers(client, body: bytes, extra: dict, signed: bool, resource: str) -> None:  # type: ignore[no-untyped-def]
+    """Random bodies with random headers, correctly signed or not, get 202/400/401/413 and never a 500."""
+    headers = {**extra, **signed_headers(resource, body)} if signed else {**extra, "Sentry-Hook-Resource": resource}
+    if not resource:
+        headers.pop("Sentry-Hook-Resource", None)
+    status = _post(client, body, headers).status_code
+    assert status in OK
+    assert signed or status == 401
+
+
+json_leaf = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+             | st.text(st.characters(categories=["Cs", "L", "N", "P", "S", "Zs", "Cc"]), max_size=30)  # Cs: lone surrogates
+             | st.sampled_from(["\ud800", "a\udfffb", "\U0001f4a5", "{{ ''.__class__ }}", "<!channel>"]))
+json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4)
+                          | st.dictionaries(st.text(max_size=8), kids, max_size=4), max_leaves=25)
+
+
+@HYPO
+@given(data=json_value, action=st.sampled_from(["created", "resolved", "x" * 70, "", "a\nb"]) | json_leaf,
+       resource=st.sampled_from(["issue", "error", "metric_alert", "installation", "comment", "seer", "future_thing"]),
+       ascii_only=st.booleans())
+def test_signed_random_json(app, client, data, action, resource: str, ascii_only: bool) -> None:  # type: ignore[no-untyped-def]
+    """Signed JSON of any shape (NaN, lone surrogates, odd actions) is 202 or 400; what is accepted renders."""
+    try:
+        body = json.dumps({"action": action, "data": data, "actor": data}, ensure_ascii=ascii_only).encode(
+            "utf-8", "surrogatepass")
+    except (ValueError, RecursionError):
+        return
+    status = _post(client, body, signed_headers(resource, body)).status_code
+    assert status in (202, 400)
+    _downstream_ok(app)
+
+
+def _deep(n: int) -> bytes:
+    return b'{"action":"created","data":{"x":' + b"[" * n + b"]" * n + b"}}"
+
+
+def _issue(**fields: object) -> bytes:
+    payload = fixture_payload("issue.created")
+    payload["data"]["issue"].update(fields)
+    return json.dumps(payload).encode()
+
+
+EXPLICIT = [
+    ("nesting 10,000 deep", _deep(10_000), 400),
+    ("nesting 990 deep", _deep(990), 400),
+    ("nesting 500 deep", _deep(500), 400),
+    ("nesting 500 deep objects", b'{"action":"created","data":' + b'{"a":' * 500 + b"1" + b"}" * 501, 400),
+    ("nesting 50 deep", _deep(50), 202),
+    ("huge string under the limit", _issue(id="h1", title="x" * 1_000_000), 202),
+    ("integer of 5,000 digits", b'{"action":"created","data":{"n":' + b"7" * 5000 + b"}}", 400),
+    ("not UTF-8", b'{"action":"created","data":{"t":"\xff\xfe\xc0"}}', 400),
+    ("UTF-16", '{"action":"created","data":{}}'.encode("utf-16"), 400),
+    ("UTF-8 BOM", b'\xef\xbb\xbf{"action":"created","data":{}}', 400),
+    ("lone high surrogate as issue id", b'{"action":"created","data":{"issue":{"id":"\\ud800","title":"\\ud800x"}}}', 202),
+    ("lone low surrogate in a key", b'{"action":"created","data":{"issue":{"id":"s2","\\udfff":"\\uDC00"}}}', 202),
+    ("surrogate pair (emoji) kept", _issue(id="s3", title="boom \U0001f4a5"), 202),
+    ("NaN and Infinity", b'{"action":"created","data":{"issue":{"id":NaN,"title":Infinity,"count":-Infinity}}}', 202),
+    ("duplicate keys (last wins)", b'{"action":"nope!","action":"resolved","data":{"issue":{"id":"d1"}}}', 202),
+    ("NUL characters", b'{"action":"created","data":{"issue":{"id":"n\\u00001","title":"\\u0000"}}}', 202),
+    ("action with a trailing newline", b'{"action":"created\\n","data":{}}', 400),
+    ("action with a surrogate", b'{"action":"\\ud800","data":{}}', 400),
+    ("data is a list", b'{"action":"created","data":[1]}', 400),
+    ("actor and installation of the wrong type", b'{"action":"created","actor":"me","installation":7,"data":{}}', 202),
+    ("top level is a string", b'"created"', 400),
+    ("whitespace only", b" \n\t ", 400),
+]
+
+
+@pytest.mark.parametrize("case, body, status", EXPLICIT, ids=[c[0] for c in EXPLICIT])
+def test_explicit_hostile_bodies(app, client, case: str, body: bytes, status: int) -> None:  # type: ignore[no-untyped-def]
+    """Each named hostile body, correctly signed, gets its expected answer; accepted ones are stored and render."""
+    resp = _post(client, body, signed_headers("issue", body))
+    assert resp.status_code == status, (case, resp.get_data(as_text=True))
+    if status == 202:
+        assert _downstream_ok(app) == 1
+    else:
+        assert resp.get_data(as_text=True).count("\n") == 1 and _downstream_ok(app) == 0
+
+
+def test_lone_surrogates_become_replacement_characters(app, client) -> None:  # type: ignore[no-untyped-def]
+    """An accepted lone surrogate reaches the ledger and the log as U+FFFD, so nothing downstream fails to encode."""
+    body = b'{"action":"created","data":{"issue":{"id":"77\\ud800","title":"bad \\udfff title"}}}'
+    assert _post(client, body, signed_headers("issue", body)).status_code == 202
+    (job,) = app.extensions["router"].delivery.deliveries()
+    assert job.payload["event"]["data"]["issue"] == {"id": "77\ufffd", "title": "bad \ufffd title"}
+    assert json.dumps(job.payload, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=zz",
+                                          "text/plain", "application/json; charset=latin-1", "", "*/*"])
+def test_content_type_is_irrelevant(client, content_type: str) -> None:
+    """The body is verified and parsed as raw bytes whatever Content-Type says (no form parsing eats it)."""
+    body = sentry_body("comment.created").replace(b'"comment_id":', b'"x_ct":"' + content_type.encode() + b'","comment_id":')
+    headers = {**signed_headers("comment", body), "Content-Type": content_type}
+    assert _post(client, body, headers).status_code == 202
+
+
+@pytest.mark.parametrize("name, value", [("Sentry-Hook-Resource", "issue\u2028x"), ("Sentry-Hook-Resource", "is sue"),
+                                         ("Sentry-Hook-Resource", "../../etc"), ("Request-ID", "x" * 10_000),
+                                         ("Sentry-Hook-Signature", "zz" * 5000), ("Sentry-Hook-Signature", "é" * 64)])
+def test_odd_header_values(client, caplog, name: str, value: str) -> None:
+    """Odd or oversized header values are refused (or truncated) with a 4xx or accepted, and never echoed."""
+    caplog.set_level(logging.INFO)
+    body = sentry_body("issue.assigned")
+    headers = {**signed_headers("issue", body), name: value}
+    resp = _post(client, body, headers)
+    assert resp.status_code in (202, 400, 401)
+    assert value not in resp.get_data(as_text=True) and value not in caplog.text
+
+
+def test_secret_as_signature_is_refused(client) -> None:
+    """Sending the client secret itself (or its HMAC of nothing) as the signature is a plain 401."""
+    body = sentry_body("issue.created")
+    for sig in (SECRET, signed_headers("issue", b"")["Sentry-Hook-Signature"]):
+        assert _post(client, body, {**signed_headers("issue", body), "Sentry-Hook-Signature": sig}).status_code == 401
