@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +19,7 @@ from hypothesis import strategies as st
 from router.delivery.worker import job_rule, job_target
 from router.render import Renderer
 from router.sentry import SentryEvent
-from tests.conftest import SECRET, fixture_payload, sentry_body, signed_headers
+from tests.conftest import CONSOLE_RULES, SECRET, fixture_payload, free_port, sentry_body, signed_headers
 
 HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 OK = {202, 400, 401, 413}
@@ -157,3 +164,123 @@ def test_secret_as_signature_is_refused(client) -> None:
     body = sentry_body("issue.created")
     for sig in (SECRET, signed_headers("issue", b"")["Sentry-Hook-Signature"]):
         assert _post(client, body, {**signed_headers("issue", body), "Sentry-Hook-Signature": sig}).status_code == 401
+
+
+# -- a real gunicorn: bodies too large to read, malformed HTTP ---------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except (OSError, ValueError):
+            continue
+        if entry.isdigit() and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def _rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """`sentry-router web` with one gunicorn worker on 127.0.0.1: (port, worker pid); stopped afterwards."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    (tmp / "rules.yaml").write_text(CONSOLE_RULES)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "ROUTER_", "PROMETHEUS_", "REDIS_"))}
+    env.update(SENTRY_CLIENT_SECRET=SECRET, ROUTER_RULES=str(tmp / "rules.yaml"), ROUTER_DB=str(tmp / "r.sqlite3"),
+               ROUTER_TEMPLATES=str(tmp / "tpl"), PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-m", "router", "web", "--host", "127.0.0.1", "--workers", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (_children(proc.pid) and _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200):
+            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
+            time.sleep(0.1)
+        yield port, _children(proc.pid)[0]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def _status(port: int, head: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 5.0) -> int:
+    """Send a raw request (as much of the body as the server takes), return the answer's status code (0 if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(head)
+            for chunk in body_chunks:
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before taking it all: what we want
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                got = sock.recv(4096)
+                if not got:
+                    break
+                data += got
+        except (ConnectionResetError, TimeoutError, OSError):
+            pass
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.") else 0
+
+
+def _webhook_head(extra: str) -> bytes:
+    sig = signed_headers("issue", b"{}")["Sentry-Hook-Signature"]
+    return (f"POST /sentry/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Sentry-Hook-Resource: issue\r\nSentry-Hook-Signature: {sig}\r\n{extra}\r\n").encode()
+
+
+def _chunked(total: int, size: int = 65536) -> Iterator[bytes]:
+    for _ in range(total // size):
+        yield b"%x\r\n" % size + b"a" * size + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:  # type: ignore[no-untyped-def]
+    """A declared 100 MB body (64 KB sent) and a chunked 3 MB one get 413 at once; the worker's RSS stays small."""
+    port, worker = gunicorn
+    rss_before = _rss_kb(worker)
+    for _ in range(3):
+        start = time.monotonic()
+        assert _status(port, _webhook_head("Content-Length: 104857600\r\n"), iter([b"{" * 65536])) == 413
+        assert time.monotonic() - start < 3
+        start = time.monotonic()
+        assert _status(port, _webhook_head("Transfer-Encoding: chunked\r\n"), _chunked(3 * 1024 * 1024)) == 413
+        assert time.monotonic() - start < 5
+    assert _rss_kb(worker) - rss_before < 16 * 1024
+    assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
+
+
+MALFORMED = [
+    ("bare LF inside a header value", _webhook_head("X-Evil: a\nInjected: 1\r\nContent-Length: 2\r\n"), b"{}"),
+    ("NUL in a header value", _webhook_head("X-Evil: a\x00b\r\nContent-Length: 2\r\n"), b"{}"),
+    ("obsolete line folding", _webhook_head("X-Evil: a\r\n folded: 1\r\nContent-Length: 2\r\n"), b"{}"),
+    ("Content-Length and chunked together", _webhook_head("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
+     b"0\r\n\r\n"),
+    ("negative Content-Length", _webhook_head("Content-Length: -1\r\n"), b""),
+    ("non-numeric Content-Length", _webhook_head("Content-Length: 12abc\r\n"), b""),
+    ("two different Content-Lengths", _webhook_head("Content-Length: 2\r\nContent-Length: 40\r\n"), b"{}"),
+    ("a 64 KB header", _webhook_head("X-Big: " + "b" * 65536 + "\r\nContent-Length: 2\r\n"), b"{}"),
+    ("10,000 headers", _webhook_head("".join(f"X-H{i}: v\r\n" for i in range(10_000)) + "Content-Length: 2\r\n"),
+     b"{}"),
+]
+
+
+@pytest.mark.parametrize("case, head, body", MALFORMED, ids=[c[0] for c in MALFORMED])
+def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, head: bytes, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Header injection, request smuggling and oversized headers are refused with a 4xx (or the connection is
+    dropped), never a 5xx, and the server answers the next request."""
+    port, _ = gunicorn
+    status = _status(port, head, iter([body]))
+    assert status == 0 or 400 <= status < 500, (case, status)
+    assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
