@@ -56,12 +56,12 @@ class Delivery:
         """Open (lazily) the store and queue the settings name."""
         return cls(settings, open_store(settings), Queue.from_settings(settings))
 
-    def _job(self, webhook_id: str, event: SentryEvent, note: Notification, default_throttle: float,
-             now: float) -> Job:
+    def _job(self, webhook_id: str, event: dict[str, Any], subject: str, note: Notification,
+             default_throttle: float, now: float) -> Job:
         target, rule = note.target, note.rule
         throttle = rule.throttle if rule.throttle is not None else default_throttle
-        payload = {"event": event.to_dict(), "template": rule.template, "throttle": throttle or 0.0,
-                   "subject": throttle_subject(event), "options": _plain(target.options)}
+        payload = {"event": event, "template": rule.template, "throttle": throttle or 0.0,
+                   "subject": subject, "options": _plain(target.options)}
         return Job(id=new_id(), webhook_id=webhook_id, rule=rule.name, target=target.name,
                    target_type=target.type, created_at=now, updated_at=now, next_at=now,
                    deadline_at=now + self.policy.deadline, payload=payload)
@@ -71,7 +71,8 @@ class Delivery:
         """Claim the dedup key and durably write one job per notification, then queue them."""
         now = time.time()
         webhook_id = new_id()
-        jobs = [self._job(webhook_id, event, n, default_throttle, now) for n in result.notifications]
+        ev, subject = event.to_dict(), throttle_subject(event)  # once per webhook, not per job
+        jobs = [self._job(webhook_id, ev, subject, n, default_throttle, now) for n in result.notifications]
         if not self.store.accept(event.dedup_key, dedup_window, jobs, now):
             return Accepted(webhook_id, True)
         try:

@@ -6,7 +6,8 @@ gone from storage, so a worker killed mid-send would lose it — the ledger's le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 from huey.storage import SqliteStorage
 
+from router.delivery.writelock import write_lock
 from router.settings import Settings
 
 NAME = "router"
@@ -27,6 +29,24 @@ class _Sqlite(SqliteStorage):
         conn = super()._create_connection()
         conn.execute("pragma synchronous=normal")
         return conn
+
+    @contextlib.contextmanager
+    def db(self, commit: bool = False, close: bool = False) -> Iterator[Any]:
+        """huey's cursor; write transactions queue on the store's WriteLock instead of SQLite's sleeping retry."""
+        if not commit:
+            with super().db(commit, close) as curs:
+                yield curs
+            return
+        if not hasattr(self, "_write_lock"):
+            self._write_lock = write_lock(self.filename)
+        with self._write_lock.hold(), super().db(commit, close) as curs:
+            yield curs
+
+    def enqueue_many(self, messages: list[bytes]) -> None:
+        """Insert several serialised tasks in one transaction."""
+        with self.db(commit=True) as curs:
+            curs.executemany("insert into task (queue, data, priority) values (?, ?, ?)",
+                             [(self.name, self.to_blob(m), 0) for m in messages])
 
 
 def set_handler(handler: Callable[[str], None] | None) -> None:
@@ -66,9 +86,13 @@ class Queue:
         return bool(self.huey.storage.blocking)
 
     def enqueue(self, job_ids: Iterable[str]) -> None:
-        """Queue each job id for immediate delivery."""
-        for job_id in job_ids:
-            self.huey.enqueue(self.task.s(job_id))
+        """Queue each job id for immediate delivery (on SQLite, all in one transaction)."""
+        tasks = [self.task.s(job_id) for job_id in job_ids]
+        if isinstance(self.huey.storage, _Sqlite):
+            self.huey.storage.enqueue_many([self.huey.serialize_task(t) for t in tasks])
+            return
+        for task in tasks:
+            self.huey.enqueue(task)
 
     def schedule(self, job_id: str, delay: float) -> None:
         """Queue a job id to run after `delay` seconds (huey's scheduler moves it when due)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Job,
                                    StoreUnavailable)
+from router.delivery.writelock import write_lock
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
@@ -59,6 +60,7 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._schema_done = False
+        self._write_lock = write_lock(path)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -80,18 +82,19 @@ class SqliteStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
-        try:
-            conn = self._conn()
-            conn.execute("begin immediate")
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("rollback")
-            raise
-        else:
-            conn.execute("commit")
+        with self._write_lock.hold():
+            try:
+                conn = self._conn()
+                conn.execute("begin immediate")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("rollback")
+                raise
+            else:
+                conn.execute("commit")
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
@@ -102,6 +105,7 @@ class SqliteStore:
     # -- ingest ------------------------------------------------------------------------------
     def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
         """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+        rows = [_row(j) for j in jobs]  # serialise before taking the write lock
         with self._tx() as conn:
             cur = conn.execute(
                 "insert into router_dedup (key, expires_at) values (?, ?) on conflict (key) do update "
@@ -110,7 +114,7 @@ class SqliteStore:
             if cur.rowcount != 1:
                 return False
             conn.executemany(f"insert into router_job ({', '.join(_COLUMNS)}) values "
-                             f"({', '.join('?' * len(_COLUMNS))})", [_row(j) for j in jobs])
+                             f"({', '.join('?' * len(_COLUMNS))})", rows)
             return True
 
     # -- worker ------------------------------------------------------------------------------
