@@ -46,7 +46,7 @@ def delivery(settings: Settings) -> Iterator[Delivery]:
 
 
 def test_lifecycle_card_reply_updates_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
-    """created → card; error → thread reply; assigned/resolved/unresolved → card edited + reply; resolved broadcast."""
+    """created → card; error → reply; assigned/resolved/unresolved → card edited + reply; resolved broadcast."""
     target = threaded_target(broadcast=("resolved",))
     card = send(delivery, about("9101"), target)
     assert card.receipt["kind"] == "card" and card.receipt["thread_ts"] is None
@@ -201,7 +201,7 @@ def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Del
 
 
 def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> None:
-    """created → 10 errors → assigned → resolved costs 13 posts + 2 edits and shows 1 message (thread: none: 13)."""
+    """created → 10 errors → assigned → resolved: 13 posts + 2 edits, 1 message in the channel (none: 13)."""
     target = threaded_target()
     events = [about("9111")] + [about("9111", "error", n=i) for i in range(10)]
     for event in events + [about("9111", action="assigned"), about("9111", action="resolved")]:
@@ -209,3 +209,17 @@ def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> N
     methods = [c.method for c in fake_slack.calls()]
     assert methods.count("chat.postMessage") == 13 and methods.count("chat.update") == 2 and len(methods) == 15
     assert len(fake_slack.top_level()) == 1
+
+
+def test_which_notifications_thread_and_broadcast() -> None:
+    """Only Web API targets with thread: issue thread (webhooks never); `archived` in broadcast also names ignored."""
+    from router.delivery.threads import broadcasts, threaded
+    from router.rules.model import Target
+
+    event = about("9112", action="ignored")
+    assert threaded(Target("t", "slack", {"channel": "#c"}), event)
+    assert not threaded(Target("t", "slack", {"webhook_url": "https://hooks.slack.com/x", "thread": "issue"}), event)
+    assert not threaded(threaded_target(thread="none"), event)
+    assert broadcasts(threaded_target(broadcast=("archived",)), event)
+    assert broadcasts(threaded_target(broadcast=("issue.ignored",)), event)
+    assert not broadcasts(threaded_target(broadcast=("resolved",)), event)

@@ -33,7 +33,7 @@ def issue_payload(issue_id: str, action: str = "created", **data: Any) -> dict[s
 
 
 def about(issue_id: str, resource: str = "issue", action: str = "created", n: int = 0, **data: Any) -> SentryEvent:
-    """An event about Sentry issue `issue_id`: issue.<action>, error.created / event_alert.triggered / comment.created #n."""
+    """An event about issue `issue_id`: issue.<action>, or error / event_alert / comment number `n`."""
     return build(resource, payload_about(issue_id, resource, action, n, **data), received_at=time.time())
 
 
