@@ -31,6 +31,7 @@ _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 DEFAULT_RULES = "default_rules.yaml"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a newline or terminal escape from a key must not break the error line
 
 
 class RulesError(ValueError):
@@ -138,7 +139,7 @@ class _Loader:
     def _format(self, line: int, path: Path, message: str) -> str:
         scope, rest = self._scope(path)
         parts = [f"{self.source}:{line}", scope, ".".join(str(p) for p in rest), message]
-        return ": ".join(p for p in parts if p)
+        return _CONTROL.sub(lambda m: repr(m[0])[1:-1], ": ".join(p for p in parts if p))  # one line, no escapes
 
     def _scope(self, path: Path) -> tuple[str, Path]:
         if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):

@@ -63,6 +63,14 @@ def _setup(loader: type) -> None:
     loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
     loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
     loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    for tag in ("binary", "set", "omap", "pairs", "timestamp"):  # only text, numbers, true/false, null, maps, lists
+        loader.add_constructor(f"tag:yaml.org,2002:{tag}", _refuse_tag)
+
+
+def _refuse_tag(loader: _Loader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(None, None, f"the tag {node.tag.rsplit(':', 1)[-1]!r} is not "
+                                            "allowed here (only text, numbers, true/false, null, maps, lists)",
+                                            node.start_mark)
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
@@ -90,7 +98,10 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
 
 
 def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> YInt:
-    value = YInt(loader.construct_yaml_int(node))
+    try:
+        value = YInt(loader.construct_yaml_int(node))
+    except ValueError:  # more than 4300 digits
+        raise yaml.constructor.ConstructorError(None, None, "this number is too long", node.start_mark) from None
     value.raw = node.value
     return value
 
@@ -114,14 +125,70 @@ class YamlSyntaxError(ValueError):
         self.line = line
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DEPTH = 64            # a real rules file nests about 12 levels
+MAX_NODES = 2_000_000     # values after expanding aliases: stops "billion laughs" before it is built
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def check_shape(root: yaml.Node) -> None:
+    """Raise YamlSyntaxError for nesting deeper than MAX_DEPTH, alias bombs and recursive aliases (iteratively)."""
+    height: dict[int, int] = {}
+    size: dict[int, int] = {}
+    active: set[int] = set()             # nodes on the current path: meeting one again is a cycle
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key, line = id(node), node.start_mark.line + 1
+        if done:
+            active.discard(key)
+            kids = _children(node)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            if height[key] > MAX_DEPTH:
+                raise YamlSyntaxError(line, f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+            if size[key] > MAX_NODES:
+                raise YamlSyntaxError(line, f"invalid YAML: aliases expand to more than {MAX_NODES:,} values")
+        elif key in active:
+            raise YamlSyntaxError(line, "invalid YAML: an alias refers to a node that contains it")
+        elif isinstance(node, yaml.ScalarNode) and _LONE_SURROGATE.search(node.value):
+            raise YamlSyntaxError(line, "invalid YAML: a \\ud800-\\udfff escape on its own is not a character")
+        elif key not in height:
+            active.add(key)
+            stack.append((node, True))
+            stack.extend((k, False) for k in _children(node) if id(k) not in height)
+
+
+def _load(text: str, loader_class: type) -> Any:
+    """yaml.load, with the composed node graph checked before anything is constructed."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_shape(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str) -> Any:
     """Parse one YAML document into LMap/LList/scalars; raise YamlSyntaxError."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return _load(text, _Loader)
     except yaml.YAMLError:
         pass
+    except RecursionError:
+        raise YamlSyntaxError(1, f"invalid YAML: nested more than {MAX_DEPTH} levels deep") from None
     try:  # the pure-Python parser words its errors better ("found character '\\t' …"): ask it
-        return yaml.load(text, Loader=_PyLoader)  # noqa: S506 - a SafeLoader
+        return _load(text, _PyLoader)
+    except RecursionError:
+        raise YamlSyntaxError(1, f"invalid YAML: nested more than {MAX_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -129,7 +196,7 @@ def parse_yaml(text: str) -> Any:
         context = f" ({exc.context})" if exc.context and exc.context != problem else ""
         raise YamlSyntaxError(line, f"invalid YAML: {problem}{context}") from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(1, f"invalid YAML: {exc}") from None
+        raise YamlSyntaxError(1, f"invalid YAML: {' '.join(str(exc).split())}") from None
 
 
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
