@@ -86,7 +86,11 @@ def test_web_sigkill_worker_then_whole_web_client_retries_are_deduped_and_delive
 
 @pytest.fixture
 def persistent_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private redis-server with appendonly + appendfsync always (a restart keeps every acknowledged write)."""
+    """A private redis-server with appendonly + appendfsync always (a restart keeps every acknowledged write).
+
+    Without persistence (`--save "" --appendonly no`, the shared test server) a restart comes back empty: the
+    ledger, dedup keys and queue are gone, so webhooks answered 202 but not yet delivered are lost for good.
+    """
     (tmp_path / "redis").mkdir()
     server = RedisServer(tmp_path / "redis", persistent=True)
     try:
@@ -104,19 +108,24 @@ def test_redis_restart_mid_run_web_answers_503_worker_recovers_all_delivered_onc
     worker = cluster.start("worker")
     wait_ready(port)
     outage: list[float] = []
+    third = threading.Event()
 
     def restart_redis() -> None:
-        wait_for(lambda: len(fake_slack.calls()) >= 60, timeout=30)
+        third.wait(30)  # a third of the webhooks posted, deliveries under way
         outage.append(time.monotonic())
         persistent_redis.stop()  # SIGTERM: the append-only file is complete
         time.sleep(3.0)
         persistent_redis.restart()
         outage.append(time.monotonic())
 
+    def pace(k: int) -> None:  # ~ 8 × 40/s, so the posting spans the outage
+        if k == n // 3:
+            third.set()
+        time.sleep(0.02)
+
     chaos = threading.Thread(target=restart_redis, daemon=True)
     chaos.start()
-    outcomes = post_all(port, range(n), connections=8, retry_until=30.0,
-                        pause=lambda k: time.sleep(0.02))  # ~ 8 × 40/s: the run spans the outage
+    outcomes = post_all(port, range(n), connections=8, retry_until=30.0, pause=pace)
     chaos.join(30)
     failed, dups = _check_answers(outcomes, allowed={503})
     print(f"\nRedis restart: {n} webhooks, outage {outage[1] - outage[0]:.1f}s; {failed} answers 503, "
