@@ -1,0 +1,167 @@
+"""Ingest throughput: the router under gunicorn vs a bare Flask app returning 202, both driven by wrk.
+
+    .venv/bin/python bench/bench_ingest.py [--rounds 3] [--duration 10] [--connections 32] [--pool 4000]
+
+Both run under the same gunicorn config (`python:router.gunicorn_conf`, WEB_CONCURRENCY=2, no access log).
+The router (`sentry-router web`, embedded SQLite default) loads 50 realistic rules over 4 targets (Slack
+channel, Slack webhook, email, Apprise); wrk posts a pool of distinct signed real payloads, alternating
+bare/router each round. `dedup_window: 0s` in the bench rules turns content dedup off, so every request
+is a *fresh* webhook (verify + parse + match + dedup claim + one SQLite transaction writing its jobs +
+huey enqueue); `--duplicates` also measures a router whose dedup window holds every body already.
+Needs wrk (`apt-get install wrk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest_payloads import lua_script, rules_yaml, webhooks  # noqa: E402
+from tests.conftest import free_port, signed_headers  # noqa: E402
+
+SECRET = "bench-client-secret"
+
+
+class Server:
+    """A gunicorn process group on 127.0.0.1:port (the router's `web` command or the bare app)."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.name, self.port, self.url = name, port, f"http://127.0.0.1:{port}"
+        self._log = open(log, "wb")
+        self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = log.read_text(errors="replace")[-2000:]
+                raise SystemExit(f"{name} did not come up:\n{tail}")
+            try:
+                urllib.request.urlopen(self.url + "/-/healthy", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL what is left after 10 s."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        except ProcessLookupError:
+            pass
+        self._log.close()
+
+
+def _env(tmp: Path, port: int, rules: Path, name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "ROUTER_", "PROMETHEUS_", "REDIS_"))}
+    env.update(PORT=str(port), WEB_CONCURRENCY="2", ROUTER_HOST="127.0.0.1", SENTRY_CLIENT_SECRET=SECRET,
+               ROUTER_RULES=str(rules), ROUTER_DB=str(tmp / f"{name}.sqlite3"), ROUTER_TEMPLATES=str(tmp / "tpl"),
+               PYTHONPATH=str(ROOT))  # default log level (INFO): one line per webhook, as in production
+    return env
+
+
+def start_router(tmp: Path, name: str, dedup_window: str) -> Server:
+    """`sentry-router web` with the bench rules."""
+    rules = tmp / f"{name}.yaml"
+    rules.write_text(rules_yaml(dedup_window=dedup_window))
+    port = free_port()
+    return Server(name, [sys.executable, "-m", "router", "web"], _env(tmp, port, rules, name), port,
+                  tmp / f"{name}.log")
+
+
+def start_bare(tmp: Path) -> Server:
+    """The bare Flask app under the same gunicorn config."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:router.gunicorn_conf", "bench.bare_app:app"]
+    return Server("bare", argv, _env(tmp, port, tmp / "none.yaml", "bare"), port, tmp / "bare.log")
+
+
+def run_wrk(server: Server, script: Path, args: argparse.Namespace) -> dict[str, float]:
+    """One wrk run: req/s, p50 and p99 in ms, non-2xx and socket errors."""
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
+           "-s", str(script), server.url, "--", str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("JSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
+    r = json.loads(line[5:])
+    return {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000,
+            "errors": r["non2xx"] + r["socket_errors"]}
+
+
+def prime(server: Server, bodies: list[tuple[str, bytes]]) -> None:
+    """Post every body once, so that later posts of them are duplicates."""
+    for resource, body in bodies:
+        req = urllib.request.Request(server.url + "/sentry/webhook", data=body, method="POST",
+                                     headers=signed_headers(resource, body, SECRET))
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 202
+
+
+def _row(label: str, r: dict[str, float]) -> str:
+    errs = f"  ({int(r['errors'])} errors)" if r["errors"] else ""
+    return f"{label:<22} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}{errs}"
+
+
+def main() -> None:
+    """Run the rounds and print the table and the median ratio."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2, help="wrk threads")
+    p.add_argument("--pool", type=int, default=4000, help="distinct signed webhooks wrk cycles through")
+    p.add_argument("--duplicates", action="store_true", help="also measure a router answering only duplicates")
+    args = p.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    bodies = webhooks(args.pool)
+    script = tmp / "post.lua"
+    script.write_text(lua_script(bodies, SECRET))
+    servers: list[Server] = []
+    try:
+        bare = start_bare(tmp)
+        servers.append(bare)
+        router = start_router(tmp, "router", "0s")
+        servers.append(router)
+        print(f"{os.cpu_count()} CPUs, {args.connections} connections, {args.duration} s per run, "
+              f"{args.pool} distinct webhooks, 50 rules / 4 targets, dedup off (fresh webhooks)")
+        print(f"{'run':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        ratios = []
+        for n in range(1, args.rounds + 1):
+            b, r = run_wrk(bare, script, args), run_wrk(router, script, args)
+            print(_row(f"round {n} bare flask", b))
+            print(_row(f"round {n} router", r))
+            ratios.append(r["rps"] / b["rps"])
+        print(f"ratio router/bare per round: {', '.join(f'{x:.2f}' for x in ratios)}; "
+              f"median {statistics.median(ratios):.2f} (target >= 0.6)")
+        if args.duplicates:
+            dup = start_router(tmp, "router-dup", "20m")
+            servers.append(dup)
+            prime(dup, bodies)
+            print(_row("router, duplicates", run_wrk(dup, script, args)))
+    finally:
+        for s in servers:
+            s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
