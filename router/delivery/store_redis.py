@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
 from router.delivery.store import TERMINAL, Job, StoreUnavailable
@@ -54,8 +56,11 @@ class RedisStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.r = redis.Redis.from_url(client_url(url), socket_timeout=10, socket_connect_timeout=5,
-                                      health_check_interval=30)
+        # Fail fast: a webhook must be answered (503, so Sentry retries) within Sentry's 1 s budget, and
+        # redis-py's default retries (with backoff) would hold a web worker for seconds per request.
+        self.r = redis.Redis.from_url(client_url(url), socket_timeout=2, socket_connect_timeout=0.5,
+                                      health_check_interval=30,
+                                      retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 2))
         self._scripts = {name: self.r.register_script(src) for name, src in lua.SCRIPTS.items()}
 
     def _call(self, name: str, *args: Any) -> Any:
