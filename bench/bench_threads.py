@@ -32,7 +32,8 @@ def lifecycle(issue_id: str) -> list:
 def measure(thread: str, broadcast: tuple[str, ...] = ()) -> dict[str, int]:
     """Run one lifecycle against a fresh FakeSlack; calls by method and what the channel shows."""
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=TOKEN) as slack:
-        settings = Settings(db_path=f"{tmp}/router.sqlite3", slack_bot_token=TOKEN, slack_api_url=slack.url,
+        settings = Settings(db_path=f"{tmp}/router.sqlite3", rules_path=f"{tmp}/none.yaml",
+                            slack_bot_token=TOKEN, slack_api_url=slack.url,
                             templates_path=f"{tmp}/templates")
         target = threaded_target(thread=thread, broadcast=broadcast)
         with running_worker(settings) as delivery:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 MASK = "****"
@@ -40,3 +41,17 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     text = _SLACK_TOKEN.sub(MASK, text)
     return _SLACK_HOOK.sub(rf"\1{MASK}", text)
+
+
+def without_secrets(value: Any) -> tuple[Any, bool]:
+    """A plain copy of nested options with every URL's credentials masked, and whether any were."""
+    if isinstance(value, str):
+        masked = mask_url(value) if "://" in value else value
+        return masked, masked != value
+    if isinstance(value, Mapping):
+        pairs = {str(k): without_secrets(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(m for _, m in pairs.values())
+    if isinstance(value, (list, tuple)):
+        items = [without_secrets(v) for v in value]
+        return [v for v, _ in items], any(m for _, m in items)
+    return value, False

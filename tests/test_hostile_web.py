@@ -35,7 +35,8 @@ def _downstream_ok(app) -> int:  # type: ignore[no-untyped-def]
     renderer = Renderer(None, "https://acme.sentry.io")
     jobs = delivery.deliveries(limit=1000)
     for job in jobs:
-        message = renderer.render(SentryEvent.from_dict(job.payload["event"]), job_target(job), job_rule(job))
+        target = job_target(job, app.extensions["router"].rules.current.targets)
+        message = renderer.render(SentryEvent.from_dict(job.payload["event"]), target, job_rule(job))
         (message.title + message.text).encode("utf-8")  # sendable: no lone surrogates left
     return len(jobs)
 

@@ -33,7 +33,8 @@ def text_of(call_or_message: object) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
     """Settings on a private SQLite store, FakeSlack as the Slack API, fast retries."""
-    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), slack_bot_token=SLACK_TOKEN,
+    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
+                    slack_bot_token=SLACK_TOKEN,
                     slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"),
                     retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0)
 

@@ -63,7 +63,8 @@ def test_redis_two_webs_two_workers_one_card_per_issue(cluster: Cluster, fake_sl
 
 def test_sqlite_one_worker_eight_threads_one_card_per_issue(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """The embedded store, one worker with 8 threads, 11 events of one issue queued at once → 1 card, 10 replies."""
-    settings = Settings(db_path=str(tmp_path / "router.sqlite3"), slack_bot_token=SLACK_TOKEN,
+    settings = Settings(db_path=str(tmp_path / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
+                        slack_bot_token=SLACK_TOKEN,
                         slack_api_url=fake_slack.url, templates_path=str(tmp_path / "t"), retry_base=0.3)
     fake_slack.delay = 0.05
     events = [about("9302")] + [about("9302", "error", n=i) for i in range(ERRORS)]

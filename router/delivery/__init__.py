@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, FAILED, Job, Store, StoreUnavailable, new_id, open_store
+from router.masking import without_secrets
 from router.rules.model import MatchResult, Notification
 from router.sentry import SentryEvent
 from router.settings import Settings
@@ -26,14 +26,6 @@ class Accepted:
     webhook_id: str
     duplicate: bool
     jobs: tuple[str, ...] = ()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def throttle_subject(event: SentryEvent) -> str:
@@ -60,8 +52,10 @@ class Delivery:
              default_throttle: float, now: float) -> Job:
         target, rule = note.target, note.rule
         throttle = rule.throttle if rule.throttle is not None else default_throttle
+        # No secret is stored: URL credentials are masked; the worker sends with the target as the rules define it now
+        options, masked = without_secrets(target.options)
         payload = {"event": event, "template": rule.template, "throttle": throttle or 0.0,
-                   "subject": subject, "options": _plain(target.options)}
+                   "subject": subject, "options": options, "masked": masked}
         return Job(id=new_id(), webhook_id=webhook_id, rule=rule.name, target=target.name,
                    target_type=target.type, created_at=now, updated_at=now, next_at=now,
                    deadline_at=now + self.policy.deadline, payload=payload)

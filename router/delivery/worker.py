@@ -14,7 +14,9 @@ from router.delivery.queue import Queue
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 from router.delivery.threads import IssueThreads, threaded
 from router.masking import mask, url_secrets
+from router.rules.load import RulesError
 from router.rules.model import Rule, Target
+from router.rules.reload import RulesHolder
 from router.sentry import SentryEvent
 from router.settings import Settings
 
@@ -33,8 +35,14 @@ def _count(target_type: str, outcome: str, seconds: float | None = None) -> None
         log.debug("metrics update failed", exc_info=True)
 
 
-def job_target(job: Job) -> Target:
-    """The target as it was when the webhook was accepted (the job carries a snapshot)."""
+def job_target(job: Job, current: Mapping[str, Target]) -> Target:
+    """The target as the rules define it now; else the job's snapshot, unless that had credentials masked."""
+    target = current.get(job.target)
+    if target is not None and target.type == job.target_type:
+        return target
+    if job.payload.get("masked"):
+        raise DeliveryError(f"target {job.target!r} is no longer in the rules, and the stored copy has no "
+                            f"credentials: restore it, then `sentry-router replay {job.id}`", retryable=False)
     return Target(name=job.target, type=job.target_type, options=dict(job.payload.get("options") or {}))
 
 
@@ -58,6 +66,24 @@ class Deliverer:
         self.threads = IssueThreads(store, self.renderer, settings.thread_ttl)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
+        self._rules = self._load_rules()
+
+    def _load_rules(self) -> RulesHolder | None:
+        try:
+            return RulesHolder(self.settings.rules_path, self.settings.reload_interval)
+        except RulesError as exc:
+            log.error("rules file %s is invalid; sending with the targets stored in each job:\n%s",
+                      self.settings.rules_path, exc)
+            return None
+
+    def _targets(self) -> Mapping[str, Target]:
+        """The targets of the live rules (hot-reloaded); none while the rules file cannot be loaded."""
+        if self._rules is None:
+            self._rules = self._load_rules()
+            if self._rules is None:
+                return {}
+        self._rules.maybe_reload()
+        return self._rules.current.targets
 
     def __call__(self, job_id: str) -> None:
         """Deliver one job if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
@@ -81,8 +107,8 @@ class Deliverer:
                 _count(job.target_type, "suppressed")
                 return
         event = SentryEvent.from_dict(job.payload["event"])
-        target = job_target(job)
         try:
+            target = job_target(job, self._targets())
             if threaded(target, event):  # one live Slack card per issue (threads.py)
                 receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed)
             else:
@@ -132,7 +158,8 @@ class Deliverer:
 
     def _mask(self, job: Job, text: str) -> str:
         secrets = list(self.settings.secret_values())
-        for value in _strings(job.payload.get("options")):
+        current = self._targets().get(job.target)
+        for value in _strings(job.payload.get("options")) + _strings(current.options if current else None):
             secrets.extend(url_secrets(value) if "://" in value else [])
         return mask(text, secrets)[:500]
 
