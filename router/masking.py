@@ -55,3 +55,8 @@ def without_secrets(value: Any) -> tuple[Any, bool]:
         items = [without_secrets(v) for v in value]
         return [v for v, _ in items], any(m for _, m in items)
     return value, False
+
+
+def one_line(text: str) -> str:
+    """`text` safe for a log line: control characters (newlines, terminal escapes) shown escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from router import metrics, pipeline
 from router.delivery import StoreUnavailable
+from router.masking import one_line
 from router.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def webhook() -> Response | tuple[Any, int]:
     assert ev is not None
     metrics.INGEST_SECONDS.observe(time.perf_counter() - start)
     log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, ev.action,
-             ev.subject_id, ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
+             one_line(ev.subject_id), ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
     return jsonify(id=out.webhook_id, resource=ev.resource, action=ev.action, matched=list(out.matched),
                    duplicate=out.outcome == "duplicate"), 202
 

@@ -122,3 +122,14 @@ def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     assert 'router_webhooks_total{action="created",outcome="accepted",resource="error"}' in text
     assert 'router_webhooks_total{action="",outcome="bad_signature",resource=""}' in text
     assert "router_rules_last_load_successful 1.0" in text
+
+
+def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A signed payload whose subject id holds a newline is logged on one line, the newline escaped."""
+    caplog.set_level(logging.INFO)
+    payload = fixture_payload("issue.created")
+    payload["data"]["issue"]["id"] = "1\n2026-11-26 INFO router.web forged line\x1b[2J"
+    body = json.dumps(payload).encode()
+    assert client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).status_code == 202
+    line = next(r.getMessage() for r in caplog.records if "subject=" in r.getMessage())
+    assert "\n" not in line and "\x1b" not in line and "subject=1\\n2026" in line
