@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from router.verify import sign
-from tests.conftest import ALL_FIXTURES, SECRET, fixture_payload, sentry_body, signed_headers
+from tests.conftest import ALL_FIXTURES, CONSOLE_RULES, SECRET, fixture_payload, sentry_body, signed_headers
 
 
 def _queued(app) -> int:  # type: ignore[no-untyped-def]
@@ -133,3 +133,24 @@ def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:  # type: i
     assert client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).status_code == 202
     line = next(r.getMessage() for r in caplog.records if "subject=" in r.getMessage())
     assert "\n" not in line and "\x1b" not in line and "subject=1\\n2026" in line
+
+
+def test_hot_reload_through_the_running_app(client, rules_file) -> None:  # type: ignore[no-untyped-def]
+    """A valid edit routes the next webhook; an invalid one is refused: old rules keep routing, /-/ready and
+    /metrics say so, until a good file is back."""
+    def post(name: str) -> dict:
+        body = sentry_body(name)
+        return client.post("/sentry/webhook", data=body, headers=signed_headers(name.split(".")[0], body)).get_json()
+
+    rules_file.write_text(CONSOLE_RULES.replace("name: everything", "name: renamed-rule"))
+    assert post("issue.created")["matched"] == ["renamed-rule"]
+    rules_file.write_text(CONSOLE_RULES.replace("notify: [log]", "notify: [nowhere]"))
+    assert post("issue.resolved")["matched"] == ["renamed-rule"]
+    ready = client.get("/-/ready")
+    assert ready.status_code == 200
+    assert 'reload failed' in ready.get_data(as_text=True) and 'unknown target "nowhere"' in ready.get_data(as_text=True)
+    assert "router_rules_last_load_successful 0.0" in client.get("/metrics").get_data(as_text=True)
+    rules_file.write_text(CONSOLE_RULES)
+    assert post("comment.created")["matched"] == ["everything"]
+    assert "reload failed" not in client.get("/-/ready").get_data(as_text=True)
+    assert "router_rules_last_load_successful 1.0" in client.get("/metrics").get_data(as_text=True)
