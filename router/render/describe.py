@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from router.sentry import SentryEvent
+from router.sentry import SentryEvent, details
+from router.sentry.details import Build, SeerRun
 
 RED, ORANGE, AMBER, GREEN, GREY, BLUE = "#E01E5A", "#F2711C", "#ECB22E", "#2EB67D", "#9EA0A5", "#1D9BD1"
-# level -> (emoji, colour); metric alerts map their severity onto these levels (sentry.py)
+# level -> (emoji, colour); metric alerts map their severity onto these levels (router/sentry/)
 LEVEL_STYLE = {"fatal": ("🔴", RED), "error": ("🟠", ORANGE), "warning": ("🟡", AMBER),
                "info": ("✅", GREEN), "debug": ("⚪", GREY)}
 NEUTRAL = ("🔵", BLUE)
@@ -47,17 +45,6 @@ HEADLINES: dict[tuple[str, str], tuple[str | None, str | None, str]] = {
 }
 
 
-def _get(obj: Any, *keys: str | int) -> Any:
-    for key in keys:
-        if isinstance(obj, Mapping):
-            obj = obj.get(key)
-        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
-            obj = obj[key]
-        else:
-            return None
-    return obj
-
-
 def pretty(word: str) -> str:
     """`root_cause_completed` → `Root cause completed`."""
     return word.replace("_", " ").replace(".", " ").strip().capitalize()
@@ -75,21 +62,21 @@ def what(event: SentryEvent) -> str:
     s = event.shortcuts
     _, _, fmt = HEADLINES.get((event.resource, event.action),
                               (None, None, f"{pretty(event.resource)} {event.action.replace('_', ' ')}"))
-    org = _get(event.data, "installation", "organization", "slug") or _get(event.installation, "organization", "slug")
+    org = details.organization(event)
     values = {
         "in_project": f" in {s['project']}" if s.get("project") else "",
         "for_title": f" for {s['title']}" if s.get("title") else "",
         "in_org": f" in {org}" if org else "",
         "assignee": s.get("assignee") or "someone",
         "rule": s.get("triggered_rule") or s.get("title") or "alert",
-        "alert": _get(event.data, "alert", "title") or s.get("title") or "issue",
+        "alert": details.alert_title(event) or s.get("title") or "issue",
     }
     return fmt.format(**values)
 
 
 def actor_name(event: SentryEvent) -> str:
     """Who acted: the user's name, or the application's (`Sentry` for alerts)."""
-    return str(_get(event.actor, "name") or "")
+    return details.actor(event).name or ""
 
 
 def title(event: SentryEvent) -> str:
@@ -98,7 +85,7 @@ def title(event: SentryEvent) -> str:
     if s.get("title"):
         return str(s["title"])
     if event.resource == "installation":
-        return str(_get(event.data, "installation", "app", "slug") or "Sentry integration")
+        return details.app_slug(event) or "Sentry integration"
     if s.get("issue_id"):
         return f"Issue {s.get('short_id') or s['issue_id']}"
     return pretty(f"{event.resource} {event.action}")
@@ -109,75 +96,57 @@ def facts(event: SentryEvent) -> list[tuple[str, str]]:
     s, res = event.shortcuts, event.resource
     level_label = "Severity" if res == "metric_alert" else "Level"
     level = event.action if res == "metric_alert" else s.get("level")
-    actor = event.actor or {}
+    actor = details.actor(event)
     pairs = [
         ("Project", s.get("project")),
         (level_label, level),
         ("Environment", s.get("environment")),
         ("Assignee", s.get("assignee")),
-        ("By", actor.get("name") if actor.get("type") == "user" else None),
+        ("By", actor.name if actor.is_user else None),
         ("Release", s.get("release")),
         ("Issue", s.get("short_id")),
         ("Alert rule", s.get("triggered_rule") if res in ("event_alert", "metric_alert") else None),
-        ("Branch", _get(event.data, "gitInfo", "headRef")),
+        ("Branch", details.git_branch(event)),
     ]
     return [(label, str(value)) for label, value in pairs if value not in (None, "")]
 
 
 def summary(event: SentryEvent) -> str:
     """The main text of the event: culprit, comment, alert description, Seer's findings…"""
-    data, res = event.data, event.resource
-    if res == "comment":
-        return str(data.get("comment") or "")
-    if res == "metric_alert":
-        return str(data.get("description_text") or "")
+    res = event.resource
     if res == "seer":
-        return _seer_summary(data)
+        return _seer_summary(details.seer(event))
     if res == "preprod_artifact":
-        return _preprod_summary(data)
-    if res == "activity_alert":
-        return str(_get(data, "activity", "details", "summary") or event.shortcuts.get("culprit") or "")
-    if res in ("error", "event_alert"):
-        obj = data.get("error" if res == "error" else "event") or {}
-        message = _get(obj, "message")
-        if message and message != event.shortcuts.get("title"):
-            return str(message)
-    return str(event.shortcuts.get("culprit") or "")
+        return _preprod_summary(details.build_info(event))
+    text = details.summary_text(event)
+    if res in ("comment", "metric_alert"):
+        return text or ""
+    return text or str(event.shortcuts.get("culprit") or "")
 
 
-def _seer_summary(data: Mapping[str, Any]) -> str:
-    for key in ("root_cause", "solution"):
-        if isinstance(data.get(key), Mapping):
-            steps = [str(_get(st, "title")) for st in data[key].get("steps") or [] if _get(st, "title")]
-            lines = [str(data[key].get("description") or "")] + [f"{i}. {t}" for i, t in enumerate(steps, 1)]
-            return "\n".join(line for line in lines if line)
-    changes = [c for c in data.get("changes") or [] if isinstance(c, Mapping)]
-    if changes:
-        return "\n".join(f"{c.get('title') or 'change'} ({c.get('repo_name')}, branch {c.get('branch_name')})"
-                         for c in changes)
-    prs = [p for p in data.get("pull_requests") or [] if isinstance(p, Mapping)]
-    return "\n".join(f"PR #{_get(p, 'pull_request', 'pr_number')} in {p.get('repo_name')}" for p in prs)
+def _seer_summary(run: SeerRun) -> str:
+    if run.findings is not None:
+        steps = [f"{i}. {step}" for i, step in enumerate(run.findings.steps, 1)]
+        return "\n".join(line for line in [run.findings.description or ""] + steps if line)
+    if run.changes:
+        return "\n".join(f"{c.title or 'change'} ({c.repo}, branch {c.branch})" for c in run.changes)
+    return "\n".join(f"PR #{p.number} in {p.repo}" for p in run.pull_requests)
 
 
-def _size(n: Any) -> str:
-    return f"{n / 1_000_000:.1f} MB" if isinstance(n, (int, float)) else "?"
+def _size(n: float | None) -> str:
+    return "?" if n is None else f"{n / 1_000_000:.1f} MB"
 
 
-def _preprod_summary(data: Mapping[str, Any]) -> str:
-    app = data.get("appInfo") or {}
-    head = f"{app.get('name') or 'App'} {app.get('version') or ''} ({app.get('buildNumber') or '?'})".strip()
-    if data.get("errorMessage"):
-        return f"{head}: {data['errorMessage']}"
-    if "installSize" in data or "downloadSize" in data:
-        return f"{head}: install size {_size(data.get('installSize'))}, download size {_size(data.get('downloadSize'))}"
-    return f"{head}, {str(data.get('platform') or '').lower()} {str(app.get('artifactType') or '')}".rstrip(", ")
+def _preprod_summary(build: Build) -> str:
+    head = f"{build.app_name or 'App'} {build.version or ''} ({build.build_number or '?'})".strip()
+    if build.error:
+        return f"{head}: {build.error}"
+    if build.sizes_reported:
+        return f"{head}: install size {_size(build.install_size)}, download size {_size(build.download_size)}"
+    return f"{head}, {(build.platform or '').lower()} {build.artifact_type or ''}".rstrip(", ")
 
 
 def links(event: SentryEvent) -> list[tuple[str, str]]:
     """Secondary links worth a button: pull requests, install pages."""
-    found: list[tuple[str, str]] = []
-    for p in event.data.get("pull_requests") or [] if event.resource == "seer" else []:
-        url = _get(p, "pull_request", "pr_url")
-        if url:
-            found.append((f"View PR #{_get(p, 'pull_request', 'pr_number')}", str(url)))
-    return found[:4]
+    prs = details.seer(event).pull_requests
+    return [(f"View PR #{p.number}", p.url) for p in prs if p.url][:4]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from router.render.describe import BLUE, GREEN, GREY, ORANGE, RED
-from router.sentry import SentryEvent
+from router.sentry import SentryEvent, details
 
 # issue actions that edit the card; the others (created) only post
 CARD_ACTIONS = frozenset({"assigned", "resolved", "ignored", "archived", "unresolved"})
@@ -28,25 +26,18 @@ class Status:
         return {"status": self.line, "emoji": self.emoji, "color": self.color}
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, Mapping) else None
-    return obj
-
-
 def _by(event: SentryEvent) -> str:
-    name = _get(event.actor, "name")
-    return f" by {name}" if name and _get(event.actor, "id") != "sentry" else ""
+    actor = details.actor(event)
+    return f" by {actor.name}" if actor.name and not actor.is_sentry else ""
 
 
 def _resolved_in(event: SentryEvent) -> str:
-    release = _get(event.data, "issue", "statusDetails", "inRelease")
-    if release and release != "latest":
-        return f" in release {release}"
-    if release == "latest":
+    how = details.resolution(event)
+    if how.release == "latest":
         return " in the latest release"
-    return f" {_RESOLUTIONS[str(event.data.get('resolution_type'))]}" \
-        if event.data.get("resolution_type") in _RESOLUTIONS else ""
+    if how.release:
+        return f" in release {how.release}"
+    return f" {_RESOLUTIONS[how.type]}" if how.type in _RESOLUTIONS else ""
 
 
 def card_status(event: SentryEvent) -> Status | None:
@@ -60,6 +51,6 @@ def card_status(event: SentryEvent) -> Status | None:
     if event.action == "assigned":
         who = event.shortcuts.get("assignee")
         return Status(f"👤 Assigned to {who}" if who else f"👤 Assigned{_by(event)}", "👤", BLUE)
-    if _get(event.data, "issue", "substatus") == "escalating":
+    if details.substatus(event) == "escalating":
         return Status("📈 Escalating", "📈", ORANGE)
     return Status("🔁 Regressed", "🔁", RED)
