@@ -1,4 +1,4 @@
-"""Slack threads (DESIGN 1.6) through the real worker against FakeSlack: one live card per issue, replies, edits."""
+"""Slack threads (DESIGN 1.6) through the real worker against FakeSlack: one live card per issue or incident."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.conftest import fixture_payload
 from tests.delivery_helpers import notify, running_worker, wait_for
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
-from tests.thread_helpers import about, send, threaded_target
+from tests.thread_helpers import about, incident, send, threaded_target
 
 ONCALL = FakeSlack.channel_id("#oncall")
 
@@ -152,12 +152,13 @@ def test_thread_none_sends_everything_top_level(delivery: Delivery, fake_slack: 
     assert delivery.store.kv_get("thread:#oncall:9107") is None
 
 
-def test_events_without_an_issue_id_post_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
-    """Metric alerts and installations have no issue: top level, no card mapping."""
+@pytest.mark.parametrize("name", ["installation.created", "installation.deleted",
+                                  "preprod_artifact.size_analysis_completed"])
+def test_events_without_a_subject_post_top_level(delivery: Delivery, fake_slack: FakeSlack, name: str) -> None:
+    """Events about neither an issue nor an incident (installations, builds) post top level, with no card."""
     target = threaded_target()
-    send(delivery, build("metric_alert", fixture_payload("metric_alert.critical")), target)
-    send(delivery, build("installation", fixture_payload("installation.created")), target)
-    assert len(fake_slack.top_level()) == 2
+    job = send(delivery, build(name.split(".")[0], fixture_payload(name)), target)
+    assert len(fake_slack.top_level()) == 1 and "kind" not in job.receipt
     assert all("thread_ts" not in c.params for c in fake_slack.calls("chat.postMessage"))
 
 
@@ -224,3 +225,109 @@ def test_which_notifications_thread_and_broadcast() -> None:
     assert broadcasts(threaded_target(broadcast=("archived",)), event)
     assert broadcasts(threaded_target(broadcast=("issue.ignored",)), event)
     assert not broadcasts(threaded_target(broadcast=("resolved",)), event)
+
+
+# -- metric-alert incidents: one live card per incident -------------------------------------------------------
+
+
+def card_of(slack: FakeSlack, ts: str) -> dict:
+    """The card at `ts` as it stands now."""
+    return slack.messages()[(ONCALL, ts)]
+
+
+def test_incident_lifecycle_one_card_edited_replies_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """critical → card; warning → reply + card edited to 🟡 Warning; resolved → broadcast reply + ✅ Resolved."""
+    target = threaded_target(broadcast=("resolved",))
+    critical = send(delivery, incident("31", "critical"), target)
+    ts = critical.receipt["ts"]
+    assert critical.receipt["kind"] == "card" and "*🔴" not in text_of(card_of(fake_slack, ts))
+    assert delivery.store.kv_get("thread:#oncall:incident:31") is not None
+    warning = send(delivery, incident("31", "warning", events=40), target)
+    assert (warning.receipt["kind"], warning.receipt["thread_ts"], warning.receipt["updated_ts"]) == ("reply", ts, ts)
+    card = card_of(fake_slack, ts)
+    assert card["blocks"][0]["text"]["text"].startswith("🟡 ") and "*🟡 Warning*" in text_of(card)
+    assert "40 events" in text_of(card)                 # an incident's card shows its latest state
+    assert fake_slack.calls("chat.postMessage")[-1].params["reply_broadcast"] is False
+    resolved = send(delivery, incident("31", "resolved", events=3), target)
+    card = card_of(fake_slack, ts)
+    assert card["blocks"][0]["text"]["text"].startswith("✅ ") and "*✅ Resolved*" in text_of(card)
+    reply = fake_slack.calls("chat.postMessage")[-1].params
+    assert reply["thread_ts"] == ts and reply["reply_broadcast"] is True and resolved.receipt["updated_ts"] == ts
+    methods = [c.method for c in fake_slack.calls()]
+    assert methods == ["chat.postMessage", "chat.update", "chat.postMessage", "chat.update", "chat.postMessage"]
+    assert len(fake_slack.replies(ts)) == 2 and [m["ts"] for m in fake_slack.top_level()][0] == ts
+
+
+def test_incident_critical_again_after_warning_edits_the_card_back(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """critical → warning → critical: the card ends 🔴 Critical, with both later ones as replies."""
+    target = threaded_target()
+    # dedup_window 0: within the window a second `critical` of one incident is a duplicate at ingest (SENTRY.md key)
+    ts = send(delivery, incident("32", "critical"), target, dedup_window=0).receipt["ts"]
+    send(delivery, incident("32", "warning"), target, dedup_window=0)
+    send(delivery, incident("32", "critical", events=5000), target, dedup_window=0)
+    card = card_of(fake_slack, ts)
+    assert card["blocks"][0]["text"]["text"].startswith("🔴 ") and "*🔴 Critical*" in text_of(card)
+    assert len(fake_slack.replies(ts)) == 2 and len(fake_slack.top_level()) == 1
+
+
+def test_second_incident_of_the_same_rule_gets_its_own_card(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """Two incidents of one alert rule are two cards: the key is the incident, not the rule."""
+    target = threaded_target()
+    first = send(delivery, incident("33", "critical", rule_id="7"), target).receipt["ts"]
+    send(delivery, incident("33", "resolved", rule_id="7"), target)
+    second = send(delivery, incident("34", "critical", rule_id="7"), target)
+    assert second.receipt["kind"] == "card" and second.receipt["ts"] != first
+    assert len(fake_slack.top_level()) == 2 and len(fake_slack.replies(first)) == 1
+    assert not fake_slack.replies(second.receipt["ts"])
+
+
+def test_first_news_of_an_incident_posts_its_card_as_is(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """An incident first seen at `resolved` posts its card as a top-level metric alert always looked, no edit."""
+    job = send(delivery, incident("35", "resolved"), threaded_target())
+    posted = fake_slack.calls("chat.postMessage")[0].params
+    assert job.receipt["kind"] == "card" and not fake_slack.calls("chat.update")
+    assert posted["blocks"][0]["text"]["text"].startswith("✅ Metric alert resolved") and "thread_ts" not in posted
+
+
+def test_incident_card_gone_gets_a_fresh_card_with_the_status(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """The incident card deleted in Slack: the next notification posts a fresh card (with its status), then replies."""
+    target = threaded_target()
+    old = send(delivery, incident("36", "critical"), target).receipt["ts"]
+    fake_slack.delete("#oncall", old)
+    fake_slack.error_on("chat.update", "message_not_found")
+    job = send(delivery, incident("36", "warning"), target)
+    new = job.receipt["thread_ts"]
+    assert new != old and "*🟡 Warning*" in text_of(card_of(fake_slack, new)) and len(fake_slack.replies(new)) == 1
+
+
+def test_incident_thread_none_stays_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
+    """`thread: none`: each metric alert is its own top-level message, as before."""
+    target = threaded_target(thread="none")
+    for action in ("critical", "warning", "resolved"):
+        send(delivery, incident("37", action), target)
+    assert len(fake_slack.top_level()) == 3 and not fake_slack.calls("chat.update")
+    assert delivery.store.kv_get("thread:#oncall:incident:37") is None
+
+
+@pytest.mark.parametrize("action, line, emoji", [
+    ("critical", "🔴 Critical", "🔴"), ("warning", "🟡 Warning", "🟡"), ("resolved", "✅ Resolved", "✅"),
+])
+def test_incident_status_lines(action: str, line: str, emoji: str) -> None:
+    """Each metric alert action edits an incident card to its severity; the first card carries none."""
+    from router.render.status import card_status, first_card_status
+
+    status = card_status(incident("38", action))
+    assert status is not None and (status.line, status.emoji) == (line, emoji)
+    assert first_card_status(incident("38", action)) is None
+
+
+@pytest.mark.parametrize("event, key", [
+    (about("9120"), "thread:#oncall:9120"),                       # issue cards keep their old keys
+    (about("9120", "error", n=1), "thread:#oncall:9120"),
+    (incident("39"), "thread:#oncall:incident:39"),
+])
+def test_card_keys(event: object, key: str) -> None:
+    """Issue cards are stored under `thread:{channel}:{issue_id}` as before; incidents under `…:incident:{id}`."""
+    from router.delivery.threads import card_key
+
+    assert card_key(threaded_target(), event) == key  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Helpers for the Slack thread tests and bench: events about one Sentry issue, threaded targets, one-by-one sends."""
+"""Helpers for the Slack thread tests and bench: events about one issue or incident, threaded targets, sends."""
 
 from __future__ import annotations
 
@@ -52,7 +52,19 @@ def payload_about(issue_id: str, resource: str = "issue", action: str = "created
     return payload
 
 
-def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float = 10.0) -> Job:
+def incident(incident_id: str, action: str = "critical", rule_id: str = "7", events: int = 1000) -> SentryEvent:
+    """metric_alert.<action> about incident `incident_id` of alert rule `rule_id` ("Too many errors")."""
+    payload = copy.deepcopy(fixture_payload("metric_alert.resolved"))
+    payload["action"] = action
+    alert = payload["data"]["metric_alert"]
+    alert["id"], alert["identifier"], alert["alert_rule"]["id"] = incident_id, incident_id, rule_id
+    payload["data"]["description_title"] = f"{action.capitalize()}: Too many errors"
+    payload["data"]["description_text"] = f"{events} events in the last 10 minutes"
+    return build("metric_alert", payload, received_at=time.time())
+
+
+def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float = 10.0,
+         dedup_window: float = 1200) -> Job:
     """Accept one notification and wait until the worker has sent it; the ledger row."""
-    accepted = delivery.accept(event, notify(target), 1200, 0)
+    accepted = delivery.accept(event, notify(target), dedup_window, 0)
     return wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j, timeout=timeout)

@@ -44,17 +44,24 @@ def render_examples() -> dict[str, str]:
 
 
 def thread_examples(renderer: Renderer) -> dict[str, str]:
-    """Slack threads: the issue card as edited when the issue is resolved, and an error as a reply in its thread."""
+    """Slack threads: the issue card as edited when the issue is resolved, and an error as a reply in its thread;
+    an incident's card as edited when the metric alert resolves, and a warning as a reply in its thread."""
     from router.render.status import card_status
 
     target = Target("oncall", "slack", {"channel": "#oncall", "thread": "issue"})
-    card, resolved, error = (build(n.split(".")[0], json.loads((SAMPLES / f"{n}.json").read_text("utf-8")))
-                             for n in ("issue.created", "issue.resolved", "error.created"))
-    status = card_status(resolved)
-    assert status is not None
+    card, resolved, error, warning, incident_resolved = (
+        build(n.split(".")[0], json.loads((SAMPLES / f"{n}.json").read_text("utf-8")))
+        for n in ("issue.created", "issue.resolved", "error.created", "metric_alert.warning", "metric_alert.resolved"))
+    status, incident_status = card_status(resolved), card_status(incident_resolved)
+    assert status is not None and incident_status is not None
+    reply = {"kind": "reply"}
     out = {"issue.created.slack.updated-resolved.json": renderer.render(
                card, target, RULE, notification={"kind": "update", **status.as_dict()}),
-           "error.created.slack.reply.json": renderer.render(error, target, RULE, notification={"kind": "reply"})}
+           "error.created.slack.reply.json": renderer.render(error, target, RULE, notification=reply),
+           # an incident's card shows its latest notification (each carries the incident's whole state)
+           "metric_alert.resolved.slack.updated-resolved.json": renderer.render(
+               incident_resolved, target, RULE, notification={"kind": "update", **incident_status.as_dict()}),
+           "metric_alert.warning.slack.reply.json": renderer.render(warning, target, RULE, notification=reply)}
     return {name: json.dumps({"text": m.text, "blocks": list(m.blocks or [])}, indent=2, ensure_ascii=False) + "\n"
             for name, m in out.items()}
 

@@ -1,8 +1,9 @@
-"""Slack threads (DESIGN 1.6): one live card per Sentry issue and channel; later notifications reply in its thread.
+"""Slack threads (DESIGN 1.6): one live card per Sentry issue, or metric-alert incident, and channel.
 
-The card's (channel, issue) → ts mapping lives in the shared store (`thread:{channel}:{issue_id}`), so every
-web and worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one
-issue: the one that loses does not post but asks to be retried shortly, by when the card is there to reply to.
+What a card is about comes from `router.sentry.details.card_subject`. The card's (channel, subject) → ts mapping
+lives in the shared store (`thread:{channel}:{issue_id}`, `thread:{channel}:incident:{id}`), so every web and
+worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one subject:
+the one that loses does not post but asks to be retried shortly, by when the card is there to reply to.
 
 Under retries each step is safe to repeat: a card update comes before the thread reply, so a retry after a
 failed reply edits the card again (same content, invisible) and only then posts the reply once.
@@ -14,14 +15,15 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from router.channels.base import DeliveryError, Message, Receipt
 from router.delivery.store import Store
-from router.render.status import Status, card_status
+from router.render.status import Status, card_status, first_card_status
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent
+from router.sentry.details import card_subject
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ LOCK_TTL = 30.0     # longer than one chat.postMessage may take (10 s timeout), 
 BUSY_RETRY = 0.5    # seconds until a worker that lost the race for the card tries again (as a reply)
 # Slack's answers meaning "the card is gone or can no longer be edited": post a fresh one
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed", "thread_not_found"})
+# subjects whose every webhook carries their whole current state: an edit shows the latest one. An issue card
+# keeps the content of the event that created it (issue.created is the richest; issue.resolved says little).
+LIVE_SUBJECTS = frozenset({"incident"})
 
 
 class ThreadChannel(Protocol):
@@ -54,7 +59,7 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class Card:
-    """A posted issue card: where it is, the event it shows, how it was rendered, its current status."""
+    """A posted card: where it is, the event it shows, how it was rendered, its current status."""
 
     ts: str
     channel_id: str
@@ -65,16 +70,26 @@ class Card:
 
 
 def threaded(target: Target, event: SentryEvent) -> bool:
-    """Whether this notification goes through the card's thread: a `thread: issue` Web API target, an issue id."""
+    """Whether this notification goes through a card: a `thread: issue` Web API target, an issue or incident."""
     opts = target.options
     if target.type != "slack" or not opts.get("channel") or opts.get("webhook_url"):
         return False
-    return opts.get("thread", "issue") == "issue" and bool(event.shortcuts.get("issue_id"))
+    return opts.get("thread", "issue") == "issue" and card_subject(event) is not None
 
 
 def card_key(target: Target, event: SentryEvent) -> str:
-    """The store key of the card for this event's issue in this target's channel."""
-    return f"thread:{target.options['channel']}:{event.shortcuts['issue_id']}"
+    """The store key of the card for this event's subject in this target's channel."""
+    subject = card_subject(event)
+    if subject is None:
+        raise ValueError(f"{event.resource}.{event.action} has no card")
+    kind, ident = subject
+    name = ident if kind == "issue" else f"{kind}:{ident}"  # issue cards keep the keys they have always had
+    return f"thread:{target.options['channel']}:{name}"
+
+
+def _live(event: SentryEvent) -> bool:
+    subject = card_subject(event)
+    return subject is not None and subject[0] in LIVE_SUBJECTS
 
 
 def broadcasts(target: Target, event: SentryEvent) -> bool:
@@ -86,7 +101,7 @@ def broadcasts(target: Target, event: SentryEvent) -> bool:
     return bool(wanted & actions)
 
 
-class IssueThreads:
+class CardThreads:
     """Decides card, reply or card update for one notification, and performs it against Slack."""
 
     def __init__(self, store: Store, renderer: Renderer, ttl: float = 30 * 86400.0) -> None:
@@ -94,23 +109,24 @@ class IssueThreads:
 
     def deliver(self, slack: ThreadChannel, event: SentryEvent, target: Target, rule: Rule,
                 suppressed: int = 0) -> dict[str, Any]:
-        """Send one notification about an issue; the receipt says what was done (kind, ts, thread_ts, updated_ts)."""
+        """Send one notification via its card; the receipt says what was done: kind, ts, thread_ts, updated_ts."""
         key = card_key(target, event)
-        status = card_status(event)
         card = self._load(key)
         if card is None:
-            card, receipt = self._first_card(slack, key, event, target, rule, suppressed, status)
+            card, receipt = self._first_card(slack, key, event, target, rule, suppressed, first_card_status(event))
             if receipt is not None:
                 return receipt
-        updated = None
+        updated, status = None, card_status(event)
         if status is not None:
+            if _live(event):
+                card = replace(card, event=event.to_dict(), rule=rule.name, template=rule.template)
             card, updated = self._update(slack, key, card, target, status)
         return self._reply(slack, key, card, event, target, rule, suppressed, updated)
 
     # -- the three things we do ------------------------------------------------------------------
     def _first_card(self, slack: ThreadChannel, key: str, event: SentryEvent, target: Target, rule: Rule,
                     suppressed: int, status: Status | None) -> tuple[Card, dict[str, Any] | None]:
-        """Post this notification as the issue's card; (card, receipt), or (existing card, None) if one appeared."""
+        """Post this notification as its subject's card; (card, receipt), or (existing card, None) if one appeared."""
         note = {"kind": "card", "suppressed": suppressed, **(status.as_dict() if status else {})}
         message = self.renderer.render(event, target, rule, notification=note)
         card, posted = self._create(key, None, slack, message, lambda ts, cid: Card(
@@ -123,7 +139,7 @@ class IssueThreads:
     def _update(self, slack: ThreadChannel, key: str, card: Card, target: Target,
                 status: Status) -> tuple[Card, str]:
         """Edit the card to show `status` (its content kept); a card Slack won't edit is posted afresh."""
-        changed = Card(**{**asdict(card), "status": status.as_dict()})
+        changed = replace(card, status=status.as_dict())
         message = self._render_card(changed, target, "update")
         try:
             slack.update(card.channel_id, card.ts, message)
@@ -156,7 +172,7 @@ class IssueThreads:
         """Post `card`'s content (and status) as a new card in place of the one at `card.ts`."""
         message = self._render_card(card, target, "card")
         new, _ = self._create(key, card.ts, slack, message,
-                              lambda ts, cid: Card(**{**asdict(card), "ts": ts, "channel_id": cid}))
+                              lambda ts, cid: replace(card, ts=ts, channel_id=cid))
         return new
 
     # -- the card in the store -------------------------------------------------------------------
@@ -168,7 +184,7 @@ class IssueThreads:
             current = self._load(key)
             if current is not None and current.ts != stale_ts:
                 return current, False
-            raise DeliveryError("the issue's Slack card is being posted by another worker", retryable=True,
+            raise DeliveryError("the Slack card is being posted by another worker", retryable=True,
                                 retry_after=BUSY_RETRY, code="card_busy")
         try:
             current = self._load(key)   # posted (and the lock released) between our first look and the lock

@@ -12,7 +12,7 @@ from router.channels.base import Channel, DeliveryError, Receipt
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
-from router.delivery.threads import IssueThreads, threaded
+from router.delivery.threads import CardThreads, threaded
 from router.masking import mask, url_secrets
 from router.rules.load import RulesError
 from router.rules.model import Rule, Target
@@ -63,7 +63,7 @@ class Deliverer:
         self.policy = RetryPolicy.from_settings(settings)
         self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url)
         self.channel_for = channel_for or build_channel
-        self.threads = IssueThreads(store, self.renderer, settings.thread_ttl)
+        self.threads = CardThreads(store, self.renderer, settings.thread_ttl)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
         self._rules = self._load_rules()
@@ -109,7 +109,7 @@ class Deliverer:
         event = SentryEvent.from_dict(job.payload["event"])
         try:
             target = job_target(job, self._targets())
-            if threaded(target, event):  # one live Slack card per issue (threads.py)
+            if threaded(target, event):  # one live Slack card per issue or incident (threads.py)
                 receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed)
             else:
                 message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})

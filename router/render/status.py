@@ -1,10 +1,10 @@
-"""The status line an issue card shows after `issue.*` changes its state (✅ Resolved by X in release Y, …)."""
+"""The status line a Slack card shows: an issue's after `issue.*` (✅ Resolved by X in release Y, …), an incident's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from router.render.describe import BLUE, GREEN, GREY, ORANGE, RED
+from router.render.describe import AMBER, BLUE, GREEN, GREY, ORANGE, RED
 from router.sentry import SentryEvent, details
 
 # issue actions that edit the card; the others (created) only post
@@ -26,6 +26,11 @@ class Status:
         return {"status": self.line, "emoji": self.emoji, "color": self.color}
 
 
+# metric alert action -> the incident card's status; every one edits the card
+INCIDENT = {"critical": Status("🔴 Critical", "🔴", RED), "warning": Status("🟡 Warning", "🟡", AMBER),
+            "resolved": Status("✅ Resolved", "✅", GREEN), "open": Status("🟡 Open", "🟡", AMBER)}
+
+
 def _by(event: SentryEvent) -> str:
     actor = details.actor(event)
     return f" by {actor.name}" if actor.name and not actor.is_sentry else ""
@@ -40,8 +45,16 @@ def _resolved_in(event: SentryEvent) -> str:
     return f" {_RESOLUTIONS[how.type]}" if how.type in _RESOLUTIONS else ""
 
 
+def first_card_status(event: SentryEvent) -> Status | None:
+    """The status a new card shows from the start: an issue's (it may be posted already resolved), never an
+    incident's (its headline says the severity, as a top-level metric alert always did)."""
+    return None if event.resource == "metric_alert" else card_status(event)
+
+
 def card_status(event: SentryEvent) -> Status | None:
-    """The card's new status for an issue action that edits it; None for any other event."""
+    """The card's new status for an event that edits it (an issue action, a metric alert); None for others."""
+    if event.resource == "metric_alert":
+        return INCIDENT.get(event.action)
     if event.resource != "issue" or event.action not in CARD_ACTIONS:
         return None
     if event.action == "resolved":
