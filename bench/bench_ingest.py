@@ -92,8 +92,22 @@ def start_bare(tmp: Path) -> Server:
     return Server("bare", argv, _env(tmp, port, tmp / "none.yaml", "bare"), port, tmp / "bare.log")
 
 
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group (gunicorn master + workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …, utime (12), stime (13)
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def run_wrk(server: Server, script: Path, args: argparse.Namespace) -> dict[str, float]:
-    """One wrk run: req/s, p50 and p99 in ms, non-2xx and socket errors."""
+    """One wrk run: req/s, p50 and p99 in ms, server CPU µs per request, non-2xx and socket errors."""
+    cpu = cpu_seconds(server.proc.pid)
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
            "-s", str(script), server.url, "--", str(args.threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60)
@@ -102,6 +116,7 @@ def run_wrk(server: Server, script: Path, args: argparse.Namespace) -> dict[str,
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
     r = json.loads(line[5:])
     return {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000,
+            "cpu_us": (cpu_seconds(server.proc.pid) - cpu) / max(1, r["requests"]) * 1e6,
             "errors": r["non2xx"] + r["socket_errors"]}
 
 
@@ -116,7 +131,7 @@ def prime(server: Server, bodies: list[tuple[str, bytes]]) -> None:
 
 def _row(label: str, r: dict[str, float]) -> str:
     errs = f"  ({int(r['errors'])} errors)" if r["errors"] else ""
-    return f"{label:<22} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}{errs}"
+    return f"{label:<22} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['cpu_us']:>8.0f}{errs}"
 
 
 def main() -> None:
@@ -143,15 +158,18 @@ def main() -> None:
         servers.append(router)
         print(f"{os.cpu_count()} CPUs, {args.connections} connections, {args.duration} s per run, "
               f"{args.pool} distinct webhooks, 50 rules / 4 targets, dedup off (fresh webhooks)")
-        print(f"{'run':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-        ratios = []
+        print(f"{'run':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>8}")
+        ratios, cpu_ratios = [], []
         for n in range(1, args.rounds + 1):
             b, r = run_wrk(bare, script, args), run_wrk(router, script, args)
             print(_row(f"round {n} bare flask", b))
             print(_row(f"round {n} router", r))
             ratios.append(r["rps"] / b["rps"])
+            cpu_ratios.append(b["cpu_us"] / r["cpu_us"])
         print(f"ratio router/bare per round: {', '.join(f'{x:.2f}' for x in ratios)}; "
               f"median {statistics.median(ratios):.2f} (target >= 0.6)")
+        print(f"server CPU per request, bare/router per round: {', '.join(f'{x:.2f}' for x in cpu_ratios)}; "
+              f"median {statistics.median(cpu_ratios):.2f}")
         if args.duplicates:
             dup = start_router(tmp, "router-dup", "20m")
             servers.append(dup)
