@@ -67,14 +67,18 @@ class Delivery:
         webhook_id = new_id()
         ev, subject = event.to_dict(), throttle_subject(event)  # once per webhook, not per job
         jobs = [self._job(webhook_id, ev, subject, n, default_throttle, now) for n in result.notifications]
-        if not self.store.accept(event.dedup_key, dedup_window, jobs, now):
+        ids = tuple(j.id for j in jobs)
+        # on SQLite the queue's tasks go into the ledger's transaction: one commit per webhook
+        tasks = self.queue.task_writer(ids, getattr(self.store, "path", None)) if ids else None
+        if not self.store.accept(event.dedup_key, dedup_window, jobs, now, tasks):
             return Accepted(webhook_id, True)
-        try:
-            self.queue.enqueue(j.id for j in jobs)
-        except Exception as exc:  # the jobs are in the ledger: the worker's sweep queues them again
-            log.warning("webhook %s: queueing failed (%s); the worker sweep will deliver its %d job(s)",
-                        webhook_id, type(exc).__name__, len(jobs))
-        return Accepted(webhook_id, False, tuple(j.id for j in jobs))
+        if tasks is None and ids:
+            try:
+                self.queue.enqueue(ids)
+            except Exception as exc:  # the jobs are in the ledger: the worker's sweep queues them again
+                log.warning("webhook %s: queueing failed (%s); the worker sweep will deliver its %d job(s)",
+                            webhook_id, type(exc).__name__, len(jobs))
+        return Accepted(webhook_id, False, ids)
 
     def ping(self) -> None:
         """Raise StoreUnavailable with the reason when the store cannot be used (for /-/ready)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 from router.settings import Settings
 
@@ -18,6 +21,20 @@ HEARTBEAT_PREFIX = "hb:"  # kv key of a live worker process: hb:<owner>
 
 class StoreUnavailable(RuntimeError):
     """The store (SQLite file or Redis) cannot be reached or written; the message says why."""
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text for a ledger row: orjson (~10x faster), json for what orjson refuses (huge ints)."""
+    try:
+        return orjson.dumps(value, default=_plain).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def new_id() -> str:
@@ -58,8 +75,10 @@ class Job:
 class Store(Protocol):
     """What delivery needs from its state store; every method is atomic and safe across processes."""
 
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
-        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+               then: Callable[[Any], None] | None = None) -> bool:
+        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate.
+        `then(tx)` runs in the same transaction (SQLite only: the queue's task rows on its connection)."""
         ...
 
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:

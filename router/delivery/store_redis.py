@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -11,7 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
-from router.delivery.store import TERMINAL, Job, StoreUnavailable
+from router.delivery.store import TERMINAL, Job, StoreUnavailable, to_json
 from router.masking import mask_url
 
 P = "router:"
@@ -22,7 +22,7 @@ _FLOAT = ("created_at", "updated_at", "next_at", "deadline_at", "lease_until")
 def _fields(job: Job) -> dict[str, str]:
     d = {k: v for k, v in job.summary().items() if k not in ("receipt",)}
     d.update(deadline_at=job.deadline_at, lease_until=job.lease_until, owner=job.owner,
-             receipt=json.dumps(dict(job.receipt)), payload=json.dumps(job.payload, separators=(",", ":")))
+             receipt=json.dumps(dict(job.receipt)), payload=to_json(job.payload))
     return {k: str(v) for k, v in d.items()}
 
 
@@ -75,9 +75,12 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
 
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+               then: Callable[[Any], None] | None = None) -> bool:
         """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
-        encoded = [json.dumps(_fields(j)) for j in jobs]
+        if then is not None:
+            raise TypeError("RedisStore.accept cannot run another write in its transaction (a Lua script)")
+        encoded = [to_json(_fields(j)) for j in jobs]
         return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), *encoded))
 
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:

@@ -7,13 +7,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Job,
-                                   StoreUnavailable)
+                                   StoreUnavailable, to_json)
+from router.delivery.checkpoint import Checkpointer, checkpointer
 from router.delivery.writelock import write_lock
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
@@ -36,6 +37,9 @@ _SCHEMA = (
     "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
 )
 _SELECT = f"select {', '.join(_COLUMNS)} from router_job"
+_INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
+_CLAIM = ("insert into router_dedup (key, expires_at) values (?, ?) on conflict (key) do update "
+          "set expires_at = excluded.expires_at where router_dedup.expires_at <= ?")
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -48,7 +52,7 @@ def _job(row: Sequence[Any]) -> Job:
 def _row(job: Job) -> tuple[Any, ...]:
     d = {c: getattr(job, c) for c in _COLUMNS}
     d["receipt"] = json.dumps(dict(job.receipt))
-    d["payload"] = json.dumps(job.payload, separators=(",", ":"))
+    d["payload"] = to_json(job.payload)
     return tuple(d[c] for c in _COLUMNS)
 
 
@@ -62,6 +66,10 @@ class SqliteStore:
         self._schema_done = False
         self._write_lock = write_lock(path)
 
+    @property
+    def _checkpointer(self) -> Checkpointer:
+        return checkpointer(self.path)
+
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -72,6 +80,7 @@ class SqliteStore:
                                check_same_thread=False)
         conn.execute("pragma journal_mode=wal")
         conn.execute("pragma synchronous=normal")  # safe against process crashes; fsync at checkpoints
+        conn.execute("pragma wal_autocheckpoint=0")  # checkpoint.py does it off the write path
         if not self._schema_done:
             for ddl in _SCHEMA:
                 conn.execute(ddl)
@@ -95,6 +104,7 @@ class SqliteStore:
                 raise
             else:
                 conn.execute("commit")
+        self._checkpointer.nudge()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
@@ -103,19 +113,22 @@ class SqliteStore:
             raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
 
     # -- ingest ------------------------------------------------------------------------------
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float) -> bool:
-        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+               then: Callable[[Any], None] | None = None) -> bool:
+        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate.
+        `then(connection)` runs in the same transaction (the queue's task rows)."""
         rows = [_row(j) for j in jobs]  # serialise before taking the write lock
-        with self._tx() as conn:
-            cur = conn.execute(
-                "insert into router_dedup (key, expires_at) values (?, ?) on conflict (key) do update "
-                "set expires_at = excluded.expires_at where router_dedup.expires_at <= ?",
-                (dedup_key, now + ttl, now))
-            if cur.rowcount != 1:
-                return False
-            conn.executemany(f"insert into router_job ({', '.join(_COLUMNS)}) values "
-                             f"({', '.join('?' * len(_COLUMNS))})", rows)
-            return True
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(_CLAIM, (dedup_key, now + ttl, now))
+                if cur.rowcount != 1:
+                    return False
+                conn.executemany(_INSERT_JOB, rows)
+                if then is not None:
+                    then(conn)
+                return True
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
 
     # -- worker ------------------------------------------------------------------------------
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
