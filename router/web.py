@@ -6,7 +6,8 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+import orjson
+from flask import Blueprint, Response, current_app, request
 
 from router import metrics, pipeline
 from router.delivery import StoreUnavailable
@@ -32,6 +33,12 @@ def _error(outcome: str, reason: str, extra_headers: dict[str, str] | None = Non
     return resp
 
 
+def _json(status: int, value: dict[str, Any]) -> Response:
+    """What jsonify answers (sorted keys, trailing newline), serialised by orjson."""
+    return Response(orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE), status=status,
+                    mimetype="application/json")
+
+
 def _read_body(limit: int) -> bytes | None:
     """The raw body, or None when it is larger than `limit` (never reads more than limit + 1 bytes)."""
     if request.content_length is not None and request.content_length > limit:
@@ -41,7 +48,7 @@ def _read_body(limit: int) -> bytes | None:
 
 
 @bp.route("/sentry/webhook", methods=["POST"], strict_slashes=False)
-def webhook() -> Response | tuple[Any, int]:
+def webhook() -> Response:
     """Receive one Sentry webhook; 202 once its notifications are durably queued."""
     start = time.perf_counter()
     rt = _rt()
@@ -61,8 +68,8 @@ def webhook() -> Response | tuple[Any, int]:
     metrics.INGEST_SECONDS.observe(time.perf_counter() - start)
     log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, ev.action,
              one_line(ev.subject_id), ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
-    return jsonify(id=out.webhook_id, resource=ev.resource, action=ev.action, matched=list(out.matched),
-                   duplicate=out.outcome == "duplicate"), 202
+    return _json(202, {"id": out.webhook_id, "resource": ev.resource, "action": ev.action,
+                       "matched": list(out.matched), "duplicate": out.outcome == "duplicate"})
 
 
 @bp.route("/-/healthy")
