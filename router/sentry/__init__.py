@@ -1,4 +1,8 @@
-"""The only package that knows Sentry's webhook JSON; re-exports the public API of its modules."""
+"""The only package that knows Sentry's webhook JSON; re-exports the public API of its modules.
+
+event.py: SentryEvent, parse, build, lookup, subject ids, encoding. shortcuts.py: the Sentry-aware shortcuts.
+details.py: the human-facing facts templates need (summary text, Seer run, preprod build, card subject, …).
+"""
 
 from router.sentry.event import (
     KNOWN_ACTIONS,

@@ -11,18 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.sentry.event import SentryEvent
-
-
-def dig(obj: Any, *keys: str | int) -> Any:
-    """The value at `keys` inside nested mappings and lists, or None."""
-    for key in keys:
-        if isinstance(obj, Mapping):
-            obj = obj.get(key)
-        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
-            obj = obj[key]
-        else:
-            return None
-    return obj
+from router.sentry.shortcuts import dig
 
 
 def _text(value: Any) -> str | None:
