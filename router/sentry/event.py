@@ -99,7 +99,12 @@ class SentryEvent:
                      body_sha256=d.get("body_sha256", ""))
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def _thaw(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: skip the slow isinstance(…, Mapping) ABC check
+        return value
     if isinstance(value, Mapping):
         return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
