@@ -43,4 +43,9 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(MaskingFormatter(settings.secret_values()))
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # the logging HOWTO's "Optimization": skip what our format never shows (caller, thread, process name);
+    # about a third of the cost of the INFO line logged per webhook
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))

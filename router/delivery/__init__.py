@@ -11,7 +11,7 @@ from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, FAILED, Job, Store, StoreUnavailable, new_id, open_store
 from router.masking import without_secrets
-from router.rules.model import MatchResult, Notification
+from router.rules.model import MatchResult, Notification, Target
 from router.sentry import SentryEvent
 from router.settings import Settings
 
@@ -42,6 +42,7 @@ class Delivery:
         self.store = store
         self.queue = queue
         self.policy = RetryPolicy.from_settings(settings)
+        self._masked: dict[int, tuple[Target, Any, bool]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Delivery:
@@ -53,12 +54,21 @@ class Delivery:
         target, rule = note.target, note.rule
         throttle = rule.throttle if rule.throttle is not None else default_throttle
         # No secret is stored: URL credentials are masked; the worker sends with the target as the rules define it now
-        options, masked = without_secrets(target.options)
+        options, masked = self._masked_options(target)
         payload = {"event": event, "template": rule.template, "throttle": throttle or 0.0,
                    "subject": subject, "options": options, "masked": masked}
         return Job(id=new_id(), webhook_id=webhook_id, rule=rule.name, target=target.name,
                    target_type=target.type, created_at=now, updated_at=now, next_at=now,
                    deadline_at=now + self.policy.deadline, payload=payload)
+
+    def _masked_options(self, target: Target) -> tuple[Any, bool]:
+        """without_secrets(target.options), computed once per target object (rules are immutable once loaded)."""
+        hit = self._masked.get(id(target))
+        if hit is None or hit[0] is not target:
+            if len(self._masked) > 1024:  # old rulesets' targets after many reloads
+                self._masked.clear()
+            hit = self._masked[id(target)] = (target, *without_secrets(target.options))
+        return hit[1], hit[2]
 
     def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float,
                default_throttle: float) -> Accepted:

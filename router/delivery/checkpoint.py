@@ -43,7 +43,8 @@ class Checkpointer:
 
     def nudge(self) -> None:
         """Say the WAL grew (cheap: sets an event; starts the thread when none runs)."""
-        self._dirty.set()
+        if not self._dirty.is_set():  # set() takes a lock and notifies even when already set
+            self._dirty.set()
         if self._thread is None:
             with self._guard:
                 if self._thread is None:
