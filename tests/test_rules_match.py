@@ -230,3 +230,21 @@ def test_compiled_getters_read_exactly_what_lookup_reads() -> None:
         for path in PATHS:
             assert getter(path)(event(name)) == lookup(event(name), path) or \
                 getter(path)(event(name)) is lookup(event(name), path), (name, path)
+
+
+@pytest.mark.parametrize("pin, action, expected", [
+    ("null", "None", False),        # null is not the text "None"
+    ("1.10", "1.10", True),         # a number keeps its spelling
+    ("[created, 7]", "7", True),
+    ("created", "created", True),
+])
+def test_index_agrees_with_the_condition_for_non_text_pins(pin: str, action: str, expected: bool) -> None:
+    """A rule pinning `action` to null or a number matches exactly when its condition holds (the index never decides)."""
+    from router.rules.load import load_rules_text
+    from router.rules.match import match
+    from router.sentry import build
+
+    rules = load_rules_text(f"version: 1\ntargets:\n  log: {{type: console}}\nrules:\n  - name: r\n"
+                            f"    match: {{action: {pin}}}\n    notify: [log]\n", "r.yaml")
+    event = build("issue", {"action": action, "data": {}})
+    assert (match(rules, event).matched == ("r",)) is expected

@@ -13,7 +13,6 @@ from typing import Any
 
 from router.rules.conditions import Check, CondResult, Group
 from router.rules.model import MatchResult, Notification, Rule, RuleSet
-from router.rules.operators import text
 from router.sentry import SentryEvent
 
 ANY = "*"
@@ -53,15 +52,16 @@ def _pin(match: Any, field: str) -> Check | None:
     checks = match.children if isinstance(match, Group) and match.kind == "all" else ()
     for check in checks:
         if isinstance(check, Check) and check.path == field and check.op in ("eq", "in"):
-            return check
+            values = check.expected if isinstance(check.expected, list) else [check.expected]
+            # only text is indexed: null and numbers keep their condition, which compares them exactly
+            return check if all(isinstance(v, str) for v in values) else None
     return None
 
 
 def _values(check: Check | None) -> tuple[str, ...]:
     if check is None:
         return (ANY,)
-    values = check.expected if isinstance(check.expected, list) else [check.expected]
-    return tuple(str(text(v)) for v in values)
+    return tuple(check.expected if isinstance(check.expected, list) else [check.expected])
 
 
 def pinned(rule: Rule, field: str) -> tuple[str, ...]:
@@ -168,8 +168,7 @@ def format_explanations(explanations: list[RuleExplanation]) -> str:
         outcome = "matched" if ex.matched else (ex.skipped or "did not match")
         then = ""
         if ex.matched:
-            then = " → stop" if rule.stop and not rule.notify else ""
-            then = (f" → {', '.join(rule.notify)}" if rule.notify else "") + (" (stop)" if rule.stop else "") or then
+            then = (f" → {', '.join(rule.notify)}" if rule.notify else "") + (" (stop)" if rule.stop else "")
         lines.append(f'{mark} rule "{rule.name}" (line {rule.line}): {outcome}{then}')
         if ex.result is not None:
             lines.extend(_format_cond(child, 1) for child in _top(ex.result))
