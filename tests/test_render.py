@@ -207,3 +207,18 @@ def test_docs_examples_are_up_to_date() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "docs/examples/generate.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_failing_default_is_rendered_and_counted_once(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """When the template that failed is also the fallback, it is not rendered (nor logged, nor counted) again."""
+    import logging
+
+    from router.render import Renderer
+    from router.rules.model import Target
+    from router.sentry import parse
+
+    (tmp_path / "default.text.j2").write_text("{% block title %}{{ 1 / 0 }}{% endblock %}")
+    caplog.set_level(logging.WARNING)
+    event = parse(b'{"action":"happened","data":{}}', "brand_new")   # no template of its own: default first
+    message = Renderer(str(tmp_path)).render(event, Target("log", "console", {}))
+    assert message.title and sum("failed for" in r.getMessage() for r in caplog.records) == 1

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from router.channels.base import DeliveryError, Message, Receipt
 from router.delivery.store import Store
+from router.masking import one_line
 from router.render.status import Status, card_status, first_card_status
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent
@@ -146,7 +147,7 @@ class CardThreads:
         except DeliveryError as exc:
             if exc.code not in GONE:
                 raise
-            log.info("card %s (%s) cannot be edited (%s): posting a fresh card", key, card.ts, exc.code)
+            log.info("card %s (%s) cannot be edited (%s): posting a fresh card", one_line(key), card.ts, exc.code)
             changed = self._recreate(slack, key, changed, target)
             return changed, changed.ts
         self._save(key, changed)
@@ -162,7 +163,7 @@ class CardThreads:
         except DeliveryError as exc:
             if exc.code not in GONE:
                 raise
-            log.info("card %s (%s) is gone (%s): posting a fresh card", key, card.ts, exc.code)
+            log.info("card %s (%s) is gone (%s): posting a fresh card", one_line(key), card.ts, exc.code)
             card = self._recreate(slack, key, card, target)
             receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
         return {"channel": receipt.get("channel") or card.channel_id, "ts": receipt.get("ts"),
@@ -210,7 +211,7 @@ class CardThreads:
         try:
             return Card(**json.loads(raw))
         except (ValueError, TypeError):
-            log.warning("unreadable card mapping at %s: starting a new card", key)
+            log.warning("unreadable card mapping at %s: starting a new card", one_line(key))
             return None
 
     def _save(self, key: str, card: Card) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Template, TemplateSyntaxError
 
 from router.channels.base import Message
+from router.masking import one_line
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
 from router.render.env import Env, from_html_escaped, slack_escape, to_plain
@@ -85,21 +86,22 @@ class Renderer:
         try:
             ctx = build_context(event, target, rule, notification, self.sentry_url)
         except Exception:
-            log.exception("building the template context failed for %s", event.dedup_key)
+            log.exception("building the template context failed for %s", one_line(event.dedup_key))
             return minimal_message(event, form, self.sentry_url, notification)
-        names = template_names(event, rule)
-        for attempt in (names, ("default",)):
+        failed: set[str] = set()
+        for attempt in (template_names(event, rule), ("default",)):
             name = "?"
             try:
                 name = self.choose(attempt, form)
+                if name in failed:  # the fallback is the file that just failed: don't render (and count) it twice
+                    break
                 return self.render_file(name, form, ctx)
             except Exception as exc:
+                failed.add(name)
                 file, line = error_location(exc, name)
                 log.warning("template %s:%s failed for %s (%s), falling back: %s: %s", file, line,
-                            event.dedup_key, form, type(exc).__name__, exc)
+                            one_line(event.dedup_key), form, type(exc).__name__, exc)
                 _metric_failure(name)
-            if attempt == ("default",):
-                break
         return minimal_message(event, form, self.sentry_url, notification)
 
     def render_file(self, name: str, form: str, ctx: Mapping[str, Any]) -> Message:
