@@ -6,7 +6,7 @@ from flask import Flask
 
 from router.logs import configure_logging
 from router.runtime import Runtime
-from router.settings import Settings
+from router.settings import MISSING_SECRET, Settings
 
 
 class ConfigError(RuntimeError):
@@ -17,8 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app; raises ConfigError (no client secret) or RulesError (invalid rules)."""
     settings = settings or Settings.from_env()
     if not settings.client_secrets:
-        raise ConfigError("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry "
-                          "integration into it (several, comma-separated, are all accepted)")
+        raise ConfigError(MISSING_SECRET)
     configure_logging(settings)
     from router.web import bp  # after logging, so import-time messages are formatted too
 

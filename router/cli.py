@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from router.settings import Settings, SettingsError
+from router.settings import MISSING_SECRET, Settings, SettingsError
 
 
 def _settings(**overrides: object) -> Settings:
@@ -32,8 +32,7 @@ def main() -> None:
 def _preflight(settings: Settings) -> None:
     """Refuse to start web serving without a client secret or with invalid rules: one clear error, exit 1."""
     if not settings.client_secrets:
-        raise click.ClickException("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry "
-                                   "integration into it (several, comma-separated, are all accepted)")
+        raise click.ClickException(MISSING_SECRET)
     from router.rules.load import RulesError, load_rules_or_default
 
     if not os.path.exists(settings.rules_path):
@@ -54,7 +53,8 @@ def gunicorn_argv(host: str | None, port: int | None, workers: int | None) -> tu
         env["PORT"] = str(port)
     if workers is not None:
         env["WEB_CONCURRENCY"] = str(workers)
-    argv = [sys.executable, "-m", "gunicorn", "--config", "python:router.gunicorn_conf", "router.wsgi:app"]
+    argv = [sys.executable, "-m", "gunicorn", "--no-control-socket", "--config", "python:router.gunicorn_conf",
+            "router.wsgi:app"]
     return argv, env
 
 
@@ -96,7 +96,9 @@ def serve(host: str | None, port: int | None, workers: int | None, rules: str | 
     _preflight(settings)
     argv, env = gunicorn_argv(host, port, workers)
     from router.delivery.supervise import serve_both
+    from router.logs import configure_logging
 
+    configure_logging(settings)
     sys.exit(serve_both(argv, env, settings.db_path))
 
 

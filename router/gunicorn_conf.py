@@ -3,16 +3,20 @@
 import os
 import tempfile
 
-# Every web worker must write its metrics where /metrics (in any worker) reads them all.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="router-metrics-"))
+from router.settings import Settings
 
-bind = f"{os.environ.get('ROUTER_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+_settings = Settings.from_env()
+# Every web worker must write its metrics where /metrics (in any worker) reads them all.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="router-metrics-")
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.web_concurrency
 worker_class = "sync"
 # Per-request access logging cost ~25% of ingest throughput; the app logs one line per webhook instead.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("ROUTER_LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level.lower()
 # gunicorn >= 25 shares one control socket path between instances; we need none.
 control_socket_disable = True
 timeout = 30

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
+MISSING_SECRET = ("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry integration into it "
+                  "(several, comma-separated, are all accepted)")
+
+
 class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
 
@@ -47,6 +51,7 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("slack_api_url", "SLACK_API_URL", "https://slack.com/api/", _str, "Slack Web API base URL"),
     ("smtp_url", "SMTP_URL", "", _opt, "smtp://[user:pass@]host[:port], smtps://… or starttls://…"),
     ("email_from", "EMAIL_FROM", "sentry-router@localhost", _str, "sender address for email targets"),
+    ("host", "ROUTER_HOST", "0.0.0.0", _str, "listen address of `serve`/`web`"),
     ("port", "PORT", "8000", _int, "listen port"),
     ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
     ("sentry_url", "SENTRY_URL", "", _opt, "your organisation's Sentry address, for links"),
@@ -81,6 +86,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     smtp_url: str | None = None
     email_from: str = "sentry-router@localhost"
+    host: str = "0.0.0.0"
     port: int = 8000
     web_concurrency: int = 2
     sentry_url: str | None = None
