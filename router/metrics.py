@@ -17,10 +17,6 @@ from prometheus_client.registry import REGISTRY, Collector
 WEBHOOKS = Counter("router_webhooks", "Webhooks received", ["resource", "action", "outcome"])
 INGEST_SECONDS = Histogram("router_ingest_seconds", "Time to verify, match and durably enqueue one webhook",
                            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
-RULES_LOAD_OK = Gauge("router_rules_last_load_successful", "1 if the last load of the rules file succeeded",
-                      multiprocess_mode="min")
-RULES_HASH = Gauge("router_rules_hash", "Hash of the active rules file (first 52 bits of its SHA-256)",
-                   multiprocess_mode="max")
 NOTIFICATIONS = Counter("router_notifications", "Notifications by target type and outcome",
                         ["target_type", "outcome"])
 DELIVERY_SECONDS = Histogram("router_delivery_seconds", "Webhook accepted → notification delivered",
@@ -63,10 +59,3 @@ def exposition(scrape_time: Callable[[], Iterable[tuple[str, str, float]]] | Non
         extra.register(_ScrapeTime(scrape_time))
         body += generate_latest(extra)
     return body
-
-
-def set_rules_status(ok: bool, digest: str) -> None:
-    """Publish whether the last rules load succeeded and which rules are active."""
-    RULES_LOAD_OK.set(1 if ok else 0)
-    if digest:
-        RULES_HASH.set(int(digest[:13], 16))

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from router import metrics
 from router.delivery import Delivery
 from router.rules.reload import RulesHolder
 from router.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,10 +20,5 @@ class Runtime:
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
         """Load the rules (raising RulesError if they are invalid) and open the store lazily."""
-        holder = RulesHolder(settings.rules_path, settings.reload_interval, on_change=_publish)
-        _publish(holder)
+        holder = RulesHolder(settings.rules_path, settings.reload_interval)
         return cls(settings=settings, rules=holder, delivery=Delivery.from_settings(settings))
-
-
-def _publish(holder: RulesHolder) -> None:
-    metrics.set_rules_status(holder.last_load_ok, holder.current.digest)

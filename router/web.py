@@ -98,11 +98,18 @@ def ready() -> Response:
 def metrics_view() -> Response:
     """Prometheus text format."""
     rt = _rt()
+    rt.rules.maybe_reload()   # an idle router still reports a refused reload
 
     def scrape_time() -> list[tuple[str, str, float]]:
+        # read from this process's live rules, so a delivery worker sharing the metrics folder can't skew them
+        status = rt.rules.status()
+        gauges = [("router_rules_last_load_successful", "1 if the last load of the rules file succeeded",
+                   1.0 if status.ok else 0.0),
+                  ("router_rules_hash", "Hash of the active rules file (first 52 bits of its SHA-256)",
+                   float(status.hash_value))]
         try:
-            return rt.delivery.scrape_gauges()
+            return gauges + rt.delivery.scrape_gauges()
         except StoreUnavailable:
-            return []
+            return gauges
 
     return Response(metrics.exposition(scrape_time), mimetype="text/plain; version=0.0.4; charset=utf-8")

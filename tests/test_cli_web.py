@@ -86,3 +86,22 @@ def test_send_sample_unknown_name(tmp_path: Path) -> None:
     out = subprocess.run([*CLI, "send-sample", "issue.exploded", "--secret", "x"], env=_env(tmp_path),
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "issue.created" in out.stderr
+
+
+def test_serve_metrics_report_the_rules_loaded(tmp_path: Path) -> None:
+    """Under `serve` (web and worker sharing one metrics folder) /metrics says the rules loaded, with their hash."""
+    port = free_port()
+    env = _env(tmp_path, SENTRY_CLIENT_SECRET=SECRET, PORT=str(port))
+    proc = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        time.sleep(1.0)  # let the worker start and write its own metrics files
+        texts = [urllib.request.urlopen(url + "/metrics", timeout=5).read().decode() for _ in range(4)]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    for text in texts:   # whichever gunicorn worker answered
+        assert "router_rules_last_load_successful 1.0" in text
+        assert "router_rules_hash 0.0" not in text and "router_rules_hash " in text
