@@ -155,3 +155,37 @@ def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one
         job_target(job, {})
     plain = delivery.store.get(delivery.accept(issue_event(2), notify(slack_target()), 0, 0).jobs[0])
     assert job_target(plain, {}) == Target("oncall", "slack", {"channel": "#oncall", "thread": "none"})
+
+
+def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """When the store goes away mid-delivery, the live worker gives its claim back once the store returns
+    (retrying, queued again) instead of holding it until the lease runs out."""
+    import threading
+
+    from router.delivery import Delivery
+    from router.delivery.store import RETRYING
+    from router.delivery.worker import Deliverer
+    from tests.fakes.redis_server import RedisServer
+
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis", persistent=True)
+    try:
+        settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
+                            slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
+        delivery = Delivery.from_settings(settings)
+        job_id = delivery.accept(issue_event(1), notify(slack_target()), 0, 0).jobs[0]
+        deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="w1")
+        fake_slack.delay = 1.0
+        sending = threading.Thread(target=deliverer, args=(job_id,))
+        sending.start()
+        wait_for(lambda: delivery.store.get(job_id).status == "sending")
+        server.stop()                  # the send goes through; recording it fails until the worker gives up
+        sending.join(30)
+        assert deliverer.settle() == 0  # still down: nothing settled, nothing lost
+        server.restart()
+        assert deliverer.settle() == 1
+        job = delivery.store.get(job_id)
+        assert (job.status, job.owner in ("", None, "w1")) == (RETRYING, True) and job.lease_until == 0
+        assert delivery.queue.depth() >= 1
+    finally:
+        server.stop()

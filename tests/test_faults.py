@@ -44,7 +44,10 @@ def _check_answers(outcomes: list[Outcome], allowed: set[int]) -> tuple[int, int
 
 
 def _delivered_once(slack: FakeSlack, n: int, cluster: Cluster) -> None:
-    wait_for(lambda: len(slack.calls()) >= n, timeout=60, every=0.1)
+    try:
+        wait_for(lambda: len(slack.calls()) >= n, timeout=60, every=0.1)
+    except AssertionError:
+        raise AssertionError(f"{len(slack.calls())} of {n} delivered\n{cluster.logs()}") from None
     time.sleep(1.0)  # a doubled send would arrive now
     got = slack_titles(slack)
     assert sorted(got) == list(range(n)), cluster.logs()
@@ -130,7 +133,12 @@ def test_redis_restart_mid_run_web_answers_503_worker_recovers_all_delivered_onc
     print(f"\nRedis restart: {n} webhooks, outage {outage[1] - outage[0]:.1f}s; {failed} answers 503, "
           f"{dups} retries answered 'duplicate'")
     assert len(outage) == 2 and failed > 0
-    _delivered_once(fake_slack, n, cluster)
+    try:
+        _delivered_once(fake_slack, n, cluster)
+    except AssertionError as exc:
+        stuck = [(j.id, j.status, j.attempts, j.last_error, j.owner) for j in RedisStore(persistent_redis.url).jobs(5 * n)
+                 if j.status != SENT]
+        raise AssertionError(f"not sent: {stuck}\n{str(exc)[:300]}") from None
     assert worker.popen.poll() is None  # the same worker process, not restarted
     ledger = RedisStore(persistent_redis.url).jobs(5 * n)
     assert len(ledger) == n and {j.status for j in ledger} == {SENT}

@@ -34,9 +34,11 @@ class GracefulConsumer(Consumer):
 class Sweeper(threading.Thread):
     """Heartbeat, then re-queue what the queue lost: orphaned sends and overdue jobs; expire old rows."""
 
-    def __init__(self, delivery: Delivery, owner: str, heartbeat: float, retention: float) -> None:
+    def __init__(self, delivery: Delivery, owner: str, heartbeat: float, retention: float,
+                 deliverer: Deliverer | None = None) -> None:
         super().__init__(name="sweeper", daemon=True)
         self.delivery, self.owner, self.heartbeat, self.retention = delivery, owner, heartbeat, retention
+        self.deliverer = deliverer
         self.interval = max(0.2, min(2.0, heartbeat / 3))
         self.stopped = threading.Event()
         self._next_expire = 0.0
@@ -49,6 +51,8 @@ class Sweeper(threading.Thread):
     def sweep(self) -> int:
         """One pass; returns how many jobs were queued again."""
         store, queue, now = self.delivery.store, self.delivery.queue, time.time()
+        if self.deliverer is not None:
+            self.deliverer.settle()
         ids = store.recover_orphans(now)
         if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue jobs are just waiting their turn
             ids += store.stale(now, 3 * self.heartbeat, SWEEP_LIMIT)
@@ -96,9 +100,10 @@ def run_worker(settings: Settings) -> int:
     """Consume the queue until SIGINT/SIGTERM; in-flight sends finish (or stay recoverable); exit 0."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
     delivery = Delivery.from_settings(settings)
-    sweeper = Sweeper(delivery, owner, settings.worker_heartbeat, settings.ledger_retention)
+    deliverer = Deliverer(settings, delivery.store, delivery.queue, owner=owner)
+    sweeper = Sweeper(delivery, owner, settings.worker_heartbeat, settings.ledger_retention, deliverer)
     sweeper.beat()  # before the first claim: a claim without a heartbeat looks orphaned
-    set_handler(Deliverer(settings, delivery.store, delivery.queue, owner=owner))
+    set_handler(deliverer)
     recovered = sweeper.sweep()
     log.info("worker %s: %d threads, store %s; %d job(s) recovered at start", owner, settings.worker_threads,
              "redis" if settings.redis_url else settings.db_path, recovered)

@@ -67,6 +67,21 @@ class Deliverer:
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
         self._rules = self._load_rules()
+        self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
+
+    def settle(self) -> int:
+        """Give back claims a store outage left in doubt: due again now and queued; how many (sweeper calls it)."""
+        settled = 0
+        for job_id in list(self._unsettled):
+            try:
+                if self.store.record(job_id, self.owner, RETRYING, time.time(),
+                                     error="store was unavailable mid-delivery"):
+                    self.queue.enqueue([job_id])
+                    settled += 1
+            except StoreUnavailable:
+                return settled   # still down: next sweep
+            self._unsettled.discard(job_id)
+        return settled
 
     def _load_rules(self) -> RulesHolder | None:
         try:
@@ -87,13 +102,19 @@ class Deliverer:
 
     def __call__(self, job_id: str) -> None:
         """Deliver one job if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
-        job = self.store.claim(job_id, self.owner, self.lease, time.time())
+        try:
+            job = self.store.claim(job_id, self.owner, self.lease, time.time())
+        except StoreUnavailable as exc:  # the claim may have happened with its answer lost: settle it later
+            log.error("job %s: store unavailable at claim: %s", job_id, exc)
+            self._unsettled.add(job_id)
+            return
         if job is None:
             return
         try:
             self._run(job)
-        except StoreUnavailable as exc:  # the claim stays leased; the sweep brings it back
+        except StoreUnavailable as exc:  # our claim stays leased while we are alive: give it back once we can
             log.error("job %s: store unavailable mid-delivery: %s", job.id, exc)
+            self._unsettled.add(job.id)
         except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
             log.exception("job %s: unexpected error", job.id)
             self._failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
