@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from router import sentry
 from router.delivery import StoreUnavailable
+from router.masking import one_line
 from router.rules.match import match
 from router.runtime import Runtime
 from router.verify import verify
@@ -42,7 +43,7 @@ def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str]) -> Outcome:
         accepted = rt.delivery.accept(event, result, ruleset.settings.dedup_window,
                                       ruleset.settings.default_throttle)
     except StoreUnavailable as exc:
-        log.error("store unavailable, webhook %s refused with 503: %s", event.dedup_key, exc)
+        log.error("store unavailable, webhook %s refused with 503: %s", one_line(event.dedup_key), exc)
         return Outcome("unavailable", f"store unavailable: {exc}", event)
     if accepted.duplicate:
         return Outcome("duplicate", event=event, webhook_id=accepted.webhook_id)

@@ -99,11 +99,13 @@ class SqliteStore:
                 raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
             try:
                 yield conn
-            except BaseException:
-                conn.execute("rollback")
-                raise
-            else:
                 conn.execute("commit")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                if isinstance(exc, sqlite3.Error):  # disk full, I/O error, corrupt file: the store is unusable
+                    raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+                raise
         self._checkpointer.nudge()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
