@@ -6,6 +6,7 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from router.delivery import Delivery
@@ -36,6 +37,17 @@ def notify(*targets: Target, rule: str = "r", throttle: float | None = None) -> 
 def slack_target(name: str = "oncall", channel: str = "#oncall") -> Target:
     """A Web API slack target with thread: none."""
     return Target(name=name, type="slack", options={"channel": channel, "thread": "none"})
+
+
+def worker_settings(tmp_path: Path, slack_url: str, **overrides: Any) -> Settings:
+    """Settings for delivery tests: a private SQLite store, no rules file, FakeSlack at `slack_url`, fast retries."""
+    from tests.fakes.fixtures import SLACK_TOKEN
+
+    base: dict[str, Any] = dict(db_path=str(tmp_path / "var" / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
+                                slack_bot_token=SLACK_TOKEN, slack_api_url=slack_url,
+                                templates_path=str(tmp_path / "templates"), retry_base=0.2, retry_deadline=60.0,
+                                worker_heartbeat=2.0)
+    return Settings(**{**base, **overrides})
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, every: float = 0.02) -> Any:

@@ -14,7 +14,7 @@ from router.delivery.policy import RetryPolicy
 from router.delivery.store import DEAD, SENT, SUPPRESSED
 from router.rules.model import Target
 from router.settings import Settings
-from tests.delivery_helpers import issue_event, notify, running_worker, slack_target, wait_for
+from tests.delivery_helpers import issue_event, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
 from tests.fakes.redis_server import free_port
 from tests.fakes.slack import FakeSlack
@@ -24,10 +24,7 @@ from tests.fakes.smtp import FakeSMTP, _Collector
 @pytest.fixture
 def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
     """Settings on a private SQLite store, FakeSlack as the Slack API, fast retries."""
-    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
-                    slack_bot_token=SLACK_TOKEN,
-                    slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"),
-                    retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0)
+    return worker_settings(tmp_path, fake_slack.url)
 
 
 def test_delivers_to_slack_and_records_the_receipt(settings: Settings, fake_slack: FakeSlack) -> None:

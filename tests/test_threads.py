@@ -16,7 +16,7 @@ from router.delivery.store import RETRYING, SENT
 from router.sentry import build
 from router.settings import Settings
 from tests.conftest import fixture_payload
-from tests.delivery_helpers import notify, running_worker, wait_for
+from tests.delivery_helpers import notify, running_worker, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 from tests.thread_helpers import about, incident, send, threaded_target
@@ -33,10 +33,7 @@ def text_of(call_or_message: object) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
     """Settings on a private SQLite store, FakeSlack as the Slack API, fast retries."""
-    return Settings(db_path=str(tmp_path / "var" / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
-                    slack_bot_token=SLACK_TOKEN,
-                    slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"),
-                    retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0)
+    return worker_settings(tmp_path, fake_slack.url)
 
 
 @pytest.fixture

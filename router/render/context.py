@@ -7,18 +7,10 @@ from typing import Any
 
 from router.render import describe
 from router.rules.model import Rule, Target
-from router.sentry import SentryEvent, issue_link
+from router.sentry import SentryEvent, issue_link, thaw
 
 NOTIFICATION_DEFAULTS: Mapping[str, Any] = {"kind": "card", "suppressed": 0, "status": None, "emoji": None,
                                             "color": None}
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
-    return value
 
 
 def notification_info(notification: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -35,7 +27,7 @@ def notification_info(notification: Mapping[str, Any] | None) -> dict[str, Any]:
 def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
                   notification: Mapping[str, Any] | None, sentry_url: str | None) -> dict[str, Any]:
     """Everything a template can use; payload values are plain data, escaped on output."""
-    shortcuts = _thaw(event.shortcuts)
+    shortcuts = thaw(event.shortcuts)
     info = notification_info(notification)
     emoji, color = describe.style(event)
     emoji, color = info.get("emoji") or emoji, info.get("color") or color   # a card update restyles the card

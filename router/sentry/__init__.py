@@ -18,7 +18,8 @@ from router.sentry.event import (
     issue_link,
     lookup,
     parse,
+    thaw,
 )
 
 __all__ = ["KNOWN_ACTIONS", "KNOWN_RESOURCES", "LEVELS", "MAX_DEPTH", "MISSING", "SUBJECT_PATHS", "BadPayload",
-           "SentryEvent", "build", "encode_like_sentry", "issue_link", "lookup", "parse"]
+           "SentryEvent", "build", "encode_like_sentry", "issue_link", "lookup", "parse", "thaw"]

@@ -85,8 +85,8 @@ class SentryEvent:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form, for queue jobs and `from_dict`."""
         return {
-            "resource": self.resource, "action": self.action, "data": _thaw(self.data),
-            "actor": _thaw(self.actor), "installation": _thaw(self.installation),
+            "resource": self.resource, "action": self.action, "data": thaw(self.data),
+            "actor": thaw(self.actor), "installation": thaw(self.installation),
             "request_id": self.request_id, "received_at": self.received_at,
             "body_sha256": self.body_sha256,
         }
@@ -103,13 +103,14 @@ class SentryEvent:
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
-def _thaw(value: Any) -> Any:
+def thaw(value: Any) -> Any:
+    """Plain dicts and lists (JSON-able) from an event's read-only mappings and tuples."""
     if type(value) in _PLAIN:  # most values: skip the slow isinstance(…, Mapping) ABC check
         return value
     if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
+        return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
+        return [thaw(v) for v in value]
     return value
 
 
