@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.server import LocalServer
 
 
 @dataclass
@@ -31,38 +33,17 @@ class Request:
         return json.loads(self.body or b"null")
 
 
-class HttpSink:
+class HttpSink(LocalServer):
     """Records requests; answers `status` (default 200) to each, or scripted statuses via `fail_next`."""
+
+    name = "HttpSink"
 
     def __init__(self, status: int = 200) -> None:
         self.status = status
         self._lock = threading.Lock()
         self._requests: list[Request] = []
         self._script: list[int] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-
-    def start(self) -> HttpSink:
-        """Serve in a background thread."""
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="HttpSink").start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> HttpSink:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The listening port."""
-        return self._server.server_address[1]
+        self._serve(self._handler())
 
     def url(self, path: str = "") -> str:
         """An http:// URL on this sink."""

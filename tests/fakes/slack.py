@@ -20,9 +20,11 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.server import LocalServer
 
 
 @dataclass
@@ -43,8 +45,10 @@ class _Script:
     retry_after: float | None = None
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A scripted fake of Slack's Web API and incoming webhooks (see module docstring)."""
+
+    name = "FakeSlack"
 
     def __init__(self, token: str = "xoxb-fake-token", delay: float = 0.0) -> None:
         self.token = token
@@ -55,33 +59,7 @@ class FakeSlack:
         self._method_script: dict[str, list[str]] = {}               # method -> error codes for its next calls
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> message
         self._ts = 1700000000_000100
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> FakeSlack:
-        """Start serving in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="FakeSlack")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        return self._server.server_address[1]
+        self._serve(self._handler())
 
     @property
     def url(self) -> str:
