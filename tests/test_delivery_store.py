@@ -184,3 +184,25 @@ def test_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
     (tmp_path / "dir.sqlite3").mkdir()
     with pytest.raises(StoreUnavailable, match="sqlite"):
         SqliteStore(str(tmp_path / "dir.sqlite3")).ping()
+
+
+def test_a_duplicate_finds_the_original_webhook(store) -> None:  # type: ignore[no-untyped-def]
+    """The dedup key remembers which webhook claimed it, so a duplicate can answer with the original id."""
+    assert store.accept("issue:created:77", 60, [], NOW, webhook_id="first")
+    assert not store.accept("issue:created:77", 60, [], NOW + 1, webhook_id="second")
+    assert store.original("issue:created:77") == "first"
+    assert store.original("issue:created:never") is None
+
+
+def test_a_store_file_from_before_webhook_ids_is_upgraded(tmp_path: Path) -> None:
+    """A SQLite file whose dedup table predates webhook ids gets the column; its old claims still count."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table router_dedup (key text primary key, expires_at real not null)")
+        conn.execute("insert into router_dedup values ('issue:created:1', ?)", (NOW + 60,))
+    store = SqliteStore(str(path))
+    assert not store.accept("issue:created:1", 60, [], NOW, webhook_id="new")
+    assert store.original("issue:created:1") is None
+    assert store.accept("issue:created:2", 60, [], NOW, webhook_id="w2") and store.original("issue:created:2") == "w2"

@@ -108,6 +108,7 @@ def test_duplicate_by_content_not_request_id(client) -> None:  # type: ignore[no
     first = client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).get_json()
     again = client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).get_json()
     assert first["duplicate"] is False and again["duplicate"] is True and again["matched"] == []
+    assert again["id"] == first["id"]   # the answer names the webhook that was accepted
 
 
 def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]

@@ -80,8 +80,8 @@ class Delivery:
         ids = tuple(j.id for j in jobs)
         # on SQLite the queue's tasks go into the ledger's transaction: one commit per webhook
         tasks = self.queue.task_writer(ids, getattr(self.store, "path", None)) if ids else None
-        if not self.store.accept(event.dedup_key, dedup_window, jobs, now, tasks):
-            return Accepted(webhook_id, True)
+        if not self.store.accept(event.dedup_key, dedup_window, jobs, now, tasks, webhook_id):
+            return Accepted(self.store.original(event.dedup_key) or webhook_id, True)
         if tasks is None and ids:
             try:
                 self.queue.enqueue(ids)

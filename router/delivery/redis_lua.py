@@ -1,8 +1,8 @@
 """The Lua scripts that make each RedisStore change atomic (keys under `router:`)."""
 
 ACCEPT = """
-if not redis.call('SET', ARGV[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-for i = 3, #ARGV do
+if not redis.call('SET', ARGV[1], ARGV[3], 'NX', 'PX', ARGV[2]) then return 0 end
+for i = 4, #ARGV do
   local j = cjson.decode(ARGV[i])
   local flat = {}
   for f, v in pairs(j) do flat[#flat + 1] = f; flat[#flat + 1] = v end

@@ -76,9 +76,13 @@ class Store(Protocol):
     """What delivery needs from its state store; every method is atomic and safe across processes."""
 
     def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
-               then: Callable[[Any], None] | None = None) -> bool:
-        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate.
-        `then(tx)` runs in the same transaction (SQLite only: the queue's task rows on its connection)."""
+               then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
+        """Claim the dedup key (for `webhook_id`) and write the jobs, together; False (and nothing written) if
+        a duplicate. `then(tx)` runs in the same transaction (SQLite only: the queue's task rows)."""
+        ...
+
+    def original(self, dedup_key: str) -> str | None:
+        """The id of the webhook that holds `dedup_key` (what a duplicate answers with), if known."""
         ...
 
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:

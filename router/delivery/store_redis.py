@@ -76,12 +76,18 @@ class RedisStore:
             raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
 
     def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
-               then: Callable[[Any], None] | None = None) -> bool:
+               then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
         """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
         if then is not None:
             raise TypeError("RedisStore.accept cannot run another write in its transaction (a Lua script)")
         encoded = [to_json(_fields(j)) for j in jobs]
-        return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), *encoded))
+        return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), webhook_id or "-",
+                               *encoded))
+
+    def original(self, dedup_key: str) -> str | None:
+        """The id of the webhook that holds `dedup_key`, if known."""
+        value = self._do(self.r.get, P + "dedup:" + dedup_key)
+        return value.decode() if value and value != b"-" else None
 
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
         """Take a due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""

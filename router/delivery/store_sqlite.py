@@ -30,7 +30,8 @@ _SCHEMA = (
         suppressed integer)""",
     "create index if not exists router_job_status on router_job (status, next_at)",
     "create index if not exists router_job_created on router_job (created_at)",
-    "create table if not exists router_dedup (key text primary key, expires_at real not null)",
+    """create table if not exists router_dedup (key text primary key, expires_at real not null,
+        webhook_id text not null default '')""",
     """create table if not exists router_throttle (key text primary key, until real not null,
         suppressed integer not null default 0, holder text not null, carried integer not null default 0,
         expires_at real not null)""",
@@ -38,8 +39,8 @@ _SCHEMA = (
 )
 _SELECT = f"select {', '.join(_COLUMNS)} from router_job"
 _INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
-_CLAIM = ("insert into router_dedup (key, expires_at) values (?, ?) on conflict (key) do update "
-          "set expires_at = excluded.expires_at where router_dedup.expires_at <= ?")
+_CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, ?) on conflict (key) do update "
+          "set expires_at = excluded.expires_at, webhook_id = excluded.webhook_id where router_dedup.expires_at <= ?")
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -84,6 +85,8 @@ class SqliteStore:
         if not self._schema_done:
             for ddl in _SCHEMA:
                 conn.execute(ddl)
+            if "webhook_id" not in {row[1] for row in conn.execute("pragma table_info(router_dedup)")}:
+                conn.execute("alter table router_dedup add column webhook_id text not null default ''")  # 0.1 files
             self._schema_done = True
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -116,13 +119,13 @@ class SqliteStore:
 
     # -- ingest ------------------------------------------------------------------------------
     def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
-               then: Callable[[Any], None] | None = None) -> bool:
+               then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
         """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate.
         `then(connection)` runs in the same transaction (the queue's task rows)."""
         rows = [_row(j) for j in jobs]  # serialise before taking the write lock
         try:
             with self._tx() as conn:
-                cur = conn.execute(_CLAIM, (dedup_key, now + ttl, now))
+                cur = conn.execute(_CLAIM, (dedup_key, now + ttl, webhook_id, now))
                 if cur.rowcount != 1:
                     return False
                 conn.executemany(_INSERT_JOB, rows)
@@ -131,6 +134,11 @@ class SqliteStore:
                 return True
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+
+    def original(self, dedup_key: str) -> str | None:
+        """The id of the webhook that holds `dedup_key`, if known."""
+        rows = self._read("select webhook_id from router_dedup where key = ?", (dedup_key,))
+        return rows[0][0] or None if rows else None
 
     # -- worker ------------------------------------------------------------------------------
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
