@@ -9,7 +9,6 @@ import urllib.error
 import urllib.request
 import uuid
 from importlib import resources
-from pathlib import Path
 
 import click
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 from router.rules import operators as ops
 from router.rules.yamlio import LList, LMap, Path, Report
-from router.sentry import LEVELS, MISSING, SentryEvent, lookup
+from router.sentry import LEVELS, MISSING, SentryEvent
+from router.sentry.paths import getter
+from router.sentry.shortcuts import NAMES
 
-SHORTCUTS = ("project", "level", "environment", "title", "issue_id", "short_id", "culprit", "release",
-             "url", "assignee", "triggered_rule", "tags")
+SHORTCUTS = NAMES
 ENVELOPE = ("resource", "action", "actor", "installation", "data")
 _NESTED = ("actor", "installation", "data", "tags")   # heads that take a `.sub.path`
 COMBINATORS = ("any", "all", "not")
@@ -85,43 +85,6 @@ def show_actual(value: Any) -> str:
     """The actual value as shown in explanations; long values are cut."""
     rendered = "missing" if value is MISSING else show(value)
     return rendered if len(rendered) <= 120 else rendered[:117] + "..."
-
-
-def getter(path: str) -> Callable[[SentryEvent], Any]:
-    """A function reading `path` from an event, the same as `sentry.lookup` but with the path split once.
-
-    `tags.<key>` keys may contain dots (`browser.name`).
-    """
-    head, dot, rest = path.partition(".")
-    if head in ("resource", "action", "request_id") and not dot:
-        return attrgetter(head)
-    if head == "tags" and rest:
-        return lambda event: _tag(event, rest)
-    if head not in ("data", "actor", "installation"):
-        if dot:
-            return lambda event: lookup(event, path)
-        return lambda event: event.shortcuts.get(head, MISSING)
-    steps = tuple((key, int(key) if key.lstrip("-").isdigit() else None) for key in rest.split(".")) if dot else ()
-    root = attrgetter(head)
-
-    def get(event: SentryEvent) -> Any:
-        obj = root(event)
-        for key, index in steps:
-            if isinstance(obj, Mapping):
-                if key not in obj:
-                    return MISSING
-                obj = obj[key]
-            elif index is not None and isinstance(obj, list) and -len(obj) <= index < len(obj):
-                obj = obj[index]
-            else:
-                return MISSING
-        return obj
-    return get
-
-
-def _tag(event: SentryEvent, key: str) -> Any:
-    tags = event.shortcuts.get("tags")
-    return tags.get(key, MISSING) if isinstance(tags, Mapping) else MISSING
 
 
 class Compiler:

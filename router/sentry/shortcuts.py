@@ -68,6 +68,11 @@ def _level(resource: str, action: str, obj: Mapping[str, Any]) -> Any:
     return level.lower() if isinstance(level, str) else None
 
 
+# every shortcut a rule or template may name (extract gives those the payload has)
+NAMES = ("project", "level", "environment", "title", "issue_id", "short_id", "culprit", "release", "url",
+         "assignee", "triggered_rule", "tags")
+
+
 def extract(resource: str, action: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The shortcuts of a webhook (`data` is its payload's data); absent ones are left out."""
     obj, res = _main_object(resource, data), resource
