@@ -1,0 +1,98 @@
+"""The SQLite side of the store: one connection per process and thread, the schema, write transactions.
+
+WAL with synchronous=NORMAL (safe against process crashes; fsync at checkpoints, which checkpoint.py runs off
+the write path), writers queued on an flock (writelock.py) rather than SQLite's sleeping busy handler.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from router.delivery.checkpoint import Checkpointer, checkpointer
+from router.delivery.store import StoreUnavailable
+from router.delivery.writelock import write_lock
+
+SCHEMA = (
+    """create table if not exists router_job (
+        id text primary key, webhook_id text not null, rule text not null, target text not null,
+        target_type text not null, status text not null, attempts integer not null default 0,
+        last_error text not null default '', created_at real not null, updated_at real not null,
+        next_at real not null, deadline_at real not null, lease_until real not null default 0,
+        owner text not null default '', receipt text not null default '{}', payload text not null,
+        suppressed integer)""",
+    "create index if not exists router_job_status on router_job (status, next_at)",
+    "create index if not exists router_job_created on router_job (created_at)",
+    """create table if not exists router_dedup (key text primary key, expires_at real not null,
+        webhook_id text not null default '')""",
+    """create table if not exists router_throttle (key text primary key, until real not null,
+        suppressed integer not null default 0, holder text not null, carried integer not null default 0,
+        expires_at real not null)""",
+    "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
+)
+
+
+class SqliteDb:
+    """Connections to one SQLite file that are safe across threads and forked processes."""
+
+    def __init__(self, path: str, busy_timeout: float = 10.0) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._schema_done = False
+        self._write_lock = write_lock(path)
+
+    @property
+    def _checkpointer(self) -> Checkpointer:
+        return checkpointer(self.path)
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("pragma journal_mode=wal")
+        conn.execute("pragma synchronous=normal")  # safe against process crashes; fsync at checkpoints
+        conn.execute("pragma wal_autocheckpoint=0")  # checkpoint.py does it off the write path
+        if not self._schema_done:
+            for ddl in SCHEMA:
+                conn.execute(ddl)
+            if "webhook_id" not in {row[1] for row in conn.execute("pragma table_info(router_dedup)")}:
+                conn.execute("alter table router_dedup add column webhook_id text not null default ''")  # 0.1 files
+            self._schema_done = True
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
+        with self._write_lock.hold():
+            try:
+                conn = self._conn()
+                conn.execute("begin immediate")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+            try:
+                yield conn
+                conn.execute("commit")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                if isinstance(exc, sqlite3.Error):  # disk full, I/O error, corrupt file: the store is unusable
+                    raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+                raise
+        self._checkpointer.nudge()
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
