@@ -95,12 +95,19 @@ def _slack(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
     return options
 
 
+def _one_or_more(spec: LMap, key: str, expected: str, path: Path, report: Report) -> tuple[int, list[str] | None]:
+    """The line of `key` and its text or list of texts; None (reported as missing or wrong type) otherwise."""
+    line = spec.value_lines.get(key, spec.line)
+    values = strings(spec.get(key))
+    if values is None:
+        got = "missing" if key not in spec else f"got {kind(spec[key])}"
+        report(line, (*path, key), f"{got} (expected {expected})")
+    return line, values
+
+
 def _email(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
-    line = spec.value_lines.get("to", spec.line)
-    addresses = strings(spec.get("to"))
+    line, addresses = _one_or_more(spec, "to", "an address or a list of addresses", path, report)
     if addresses is None:
-        got = "missing" if "to" not in spec else f"got {kind(spec['to'])}"
-        report(line, (*path, "to"), f"{got} (expected an address or a list of addresses)")
         return {}
     for address in addresses:
         _, addr = parseaddr(address)
@@ -113,11 +120,8 @@ def _email(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
 
 
 def _apprise(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
-    line = spec.value_lines.get("url", spec.line)
-    urls = strings(spec.get("url"))
+    line, urls = _one_or_more(spec, "url", "an Apprise URL or a list of them", path, report)
     if urls is None:
-        got = "missing" if "url" not in spec else f"got {kind(spec['url'])}"
-        report(line, (*path, "url"), f"{got} (expected an Apprise URL or a list of them)")
         return {}
     for url in urls:
         if not apprise_understands(url):
