@@ -85,11 +85,6 @@ class Queue:
         return cls(Huey(NAME, storage_class=_Sqlite, filename=settings.db_path, journal_mode="wal",
                         timeout=10, results=False))
 
-    @property
-    def blocking(self) -> bool:
-        """True when workers can block on the queue (Redis) instead of polling it."""
-        return bool(self.huey.storage.blocking)
-
     def enqueue(self, job_ids: Iterable[str]) -> None:
         """Queue each job id for immediate delivery (on SQLite, all in one transaction)."""
         tasks = [self.task.s(job_id) for job_id in job_ids]
@@ -116,7 +111,3 @@ class Queue:
     def depth(self) -> int:
         """Jobs waiting in the queue now (scheduled retries not included)."""
         return int(self.huey.pending_count())
-
-    def scheduled(self) -> int:
-        """Jobs waiting for a later time (retries)."""
-        return int(self.huey.scheduled_count())
