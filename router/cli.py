@@ -117,14 +117,16 @@ def worker(rules: str | None, templates: str | None) -> None:
 @main.command()
 @click.option("--failed", is_flag=True, help="only notifications that are retrying or dead")
 @click.option("--limit", type=int, default=50, show_default=True, help="how many, newest first")
+@click.option("--webhook", "webhook_id", default="", metavar="ID", help="only the notifications of one webhook "
+              "(the id of its 202 answer and log line)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-def deliveries(failed: bool, limit: int, as_json: bool) -> None:
+def deliveries(failed: bool, limit: int, webhook_id: str, as_json: bool) -> None:
     """List the delivery ledger: what was sent where, status, attempts, last error, receipt."""
     from router.delivery import Delivery, StoreUnavailable
     from router.delivery.ledger_cli import json_lines, table
 
     try:
-        jobs = Delivery.from_settings(_settings()).deliveries(limit, failed)
+        jobs = Delivery.from_settings(_settings()).deliveries(limit, failed, webhook_id)
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json_lines(jobs) if as_json else table(jobs))

@@ -1,4 +1,4 @@
-"""The ingest stages in order — verify → parse → match → dedup + durable enqueue — shared by web and `test`."""
+"""The ingest stages in order — verify → parse → match → dedup + durable accept — shared by web and `test`."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str]) -> Outcome:
     result = match(ruleset, event)
     try:
         accepted = rt.delivery.accept(event, result, ruleset.settings.dedup_window,
-                                      ruleset.settings.default_throttle)
+                                      ruleset.settings.default_throttle, body)
     except StoreUnavailable as exc:
         log.error("store unavailable, webhook %s refused with 503: %s", one_line(event.dedup_key), exc)
         return Outcome("unavailable", f"store unavailable: {exc}", event)

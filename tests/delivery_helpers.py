@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from router.delivery import Delivery
+from router.delivery import Accepted, Delivery
 from router.delivery.consumer import GracefulConsumer, make_consumer
 from router.delivery.queue import set_handler
 from router.delivery.worker import Deliverer
@@ -60,6 +60,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, every: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
         time.sleep(every)
+
+
+def jobs_of(delivery: Delivery, accepted: Accepted, timeout: float = 10.0) -> list[str]:
+    """The job ids of an accepted webhook, once the running worker has fanned it out."""
+    return wait_for(lambda: [j.id for j in delivery.store.jobs(100, (), accepted.webhook_id)], timeout=timeout)
+
+
+def fan_out_all(delivery: Delivery) -> int:
+    """Fan out every accepted webhook now, as a worker would; how many had jobs to write."""
+    waiting = delivery.store.waiting(time.time() + 1, 0, 10_000)
+    return sum(bool(delivery.fan_out(webhook_id)) for webhook_id in waiting)
 
 
 class _QuietConsumer(GracefulConsumer):

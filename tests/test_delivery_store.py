@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import (DEAD, QUEUED, RETRYING, SENDING, SENT, SUPPRESSED, Job, Store,
+from router.delivery.store import (DEAD, QUEUED, RETRYING, SENDING, SENT, SUPPRESSED, Inbound, Job, Store,
                                    StoreUnavailable, new_id)
 from router.delivery.store_redis import RedisStore
 from router.delivery.store_sqlite import SqliteStore
@@ -36,31 +36,73 @@ def job(now: float = NOW, **kw: object) -> Job:
     return Job(**base)  # type: ignore[arg-type]
 
 
-def test_accept_writes_jobs_and_refuses_duplicates(store: Store) -> None:
-    """A dedup key is claimed once per window; the duplicate writes nothing, expiry frees the key."""
+def inbound(webhook_id: str = "w1", created_at: float = NOW) -> Inbound:
+    """An accepted webhook with a body that is not UTF-8 text (bytes are kept as they are) and one note."""
+    return Inbound(webhook_id, created_at, "issue", "req-1", created_at, "ab" * 32, b'{"action":"created"}\xff',
+                   '[{"rule":"r","target":"t"}]')
+
+
+def put(store: Store, jobs: list[Job]) -> None:
+    """Write jobs the way ingest and the worker do: accept an inbound webhook, then fan it out into `jobs`."""
+    wid = new_id()
+    assert store.accept(new_id(), 60, inbound(wid), NOW)
+    assert store.fan_out(wid, jobs)
+
+
+def test_accept_writes_the_inbound_webhook_and_refuses_duplicates(store: Store) -> None:
+    """A dedup key is claimed once per window; the duplicate writes nothing; no notifications still claims."""
+    assert store.accept("issue:created:1", 60, inbound("w1"), NOW)
+    assert not store.accept("issue:created:1", 60, inbound("w2"), NOW + 1)
+    assert store.inbound("w1") == inbound("w1") and store.inbound("w2") is None
+    assert store.accept("issue:created:2", 60, None, NOW, webhook_id="w3")  # no notifications still claims the key
+    assert not store.accept("issue:created:2", 60, None, NOW)
+    assert store.inbound("w3") is None and store.jobs(10) == []
+
+
+def test_fan_out_replaces_the_webhook_by_its_jobs_once(store: Store) -> None:
+    """Fan-out writes the jobs and removes the inbound webhook together; a second fan-out writes nothing."""
     a, b = job(), job()
-    assert store.accept("issue:created:1", 60, [a, b], NOW)
-    assert not store.accept("issue:created:1", 60, [job()], NOW + 1)
+    assert store.accept("issue:created:1", 60, inbound("w1"), NOW)
+    assert store.fan_out("w1", [a, b])
+    assert not store.fan_out("w1", [job()])
+    assert store.inbound("w1") is None
     assert {j.id for j in store.jobs(10)} == {a.id, b.id}
     got = store.get(a.id)
     assert got is not None and got.status == QUEUED and got.payload == a.payload
-    assert store.accept("issue:created:2", 60, [], NOW)  # no jobs still claims the key
-    assert not store.accept("issue:created:2", 60, [], NOW)
+    assert not store.fan_out("never-accepted", [job()]) and len(store.jobs(10)) == 2
+
+
+def test_jobs_of_one_webhook(store: Store) -> None:
+    """The ledger lists one webhook's jobs on request (`deliveries --webhook`)."""
+    mine, other = job(webhook_id="mine"), job(webhook_id="other")
+    put(store, [mine, other])
+    assert [j.id for j in store.jobs(10, (), "mine")] == [mine.id]
+    assert store.jobs(10, (SENT,), "mine") == []
+
+
+def test_waiting_finds_webhooks_whose_fan_out_task_was_lost_once_per_grace(store: Store) -> None:
+    """Inbound webhooks older than the grace are returned, then not again until another grace passes."""
+    assert store.accept("k1", 60, inbound("old", NOW - 100), NOW - 100)
+    assert store.accept("k2", 60, inbound("new", NOW), NOW)
+    assert store.waiting(NOW, 30, 100) == ["old"]
+    assert store.waiting(NOW + 1, 30, 100) == []
+    assert sorted(store.waiting(NOW + 31, 30, 100)) == ["new", "old"]
+    assert store.fan_out("old", []) and store.waiting(NOW + 100, 30, 100) == ["new"]
 
 
 def test_dedup_key_expires(store: Store) -> None:
     """After the window the same content is accepted again."""
-    assert store.accept("k", 0.2, [], NOW)
+    assert store.accept("k", 0.2, None, NOW)
     import time
 
     time.sleep(0.3)  # Redis expiry is wall-clock; SQLite compares `now`
-    assert store.accept("k", 0.2, [], NOW + 1)
+    assert store.accept("k", 0.2, None, NOW + 1)
 
 
 def test_claim_is_exclusive_and_counts_attempts(store: Store) -> None:
     """Only one claimer wins a job; a claimed, sent or future job is not claimed again."""
     j = job()
-    store.accept("k", 60, [j], NOW)
+    put(store, [j])
     got = store.claim(j.id, "w-a", 30, NOW)
     assert got is not None and got.status == SENDING and got.attempts == 1
     assert store.claim(j.id, "w-b", 30, NOW) is None
@@ -74,7 +116,7 @@ def test_claim_is_exclusive_and_counts_attempts(store: Store) -> None:
 def test_concurrent_claims_have_one_winner(store: Store) -> None:
     """Eight threads racing for each of 20 jobs: every job is claimed exactly once."""
     jobs = [job() for _ in range(20)]
-    store.accept("k", 60, jobs, NOW)
+    put(store, jobs)
     wins: list[str] = []
     lock = threading.Lock()
 
@@ -95,7 +137,7 @@ def test_concurrent_claims_have_one_winner(store: Store) -> None:
 def test_retrying_job_waits_for_its_time(store: Store) -> None:
     """A retrying job cannot be claimed before next_at; afterwards it can, with attempts 2."""
     j = job()
-    store.accept("k", 60, [j], NOW)
+    put(store, [j])
     store.claim(j.id, "w", 30, NOW)
     assert store.record(j.id, "w", RETRYING, NOW, error="HTTP 500", next_at=NOW + 10)
     assert store.claim(j.id, "w", 30, NOW + 5) is None
@@ -106,7 +148,7 @@ def test_retrying_job_waits_for_its_time(store: Store) -> None:
 def test_orphaned_sends_are_recovered(store: Store) -> None:
     """A sending job whose worker has no heartbeat (or whose lease ran out) is due again."""
     alive, dead, expired = job(), job(), job()
-    store.accept("k", 60, [alive, dead, expired], NOW)
+    put(store, [alive, dead, expired])
     store.kv_set("hb:alive", "1", 60)
     store.claim(alive.id, "alive", 300, NOW)
     store.claim(dead.id, "gone", 300, NOW)
@@ -121,7 +163,7 @@ def test_orphaned_sends_are_recovered(store: Store) -> None:
 def test_stale_finds_lost_queue_tasks_once_per_grace(store: Store) -> None:
     """Queued jobs overdue by the grace are returned, then not again until another grace passes."""
     old, new = job(NOW - 100), job(NOW)
-    store.accept("k", 60, [old, new], NOW)
+    put(store, [old, new])
     assert store.stale(NOW, 30, 100) == [old.id]
     assert store.stale(NOW + 1, 30, 100) == []
     assert sorted(store.stale(NOW + 31, 30, 100)) == sorted([old.id, new.id])
@@ -130,7 +172,7 @@ def test_stale_finds_lost_queue_tasks_once_per_grace(store: Store) -> None:
 def test_dead_letter_replay(store: Store) -> None:
     """Only a dead job can be requeued; it gets fresh attempts and counts as a dead letter until then."""
     j = job()
-    store.accept("k", 60, [j], NOW)
+    put(store, [j])
     store.claim(j.id, "w", 30, NOW)
     assert not store.requeue(j.id, NOW, 3600)
     store.record(j.id, "w", DEAD, NOW, error="channel_not_found")
@@ -156,7 +198,7 @@ def test_throttle_counts_suppressed_and_is_idempotent(store: Store) -> None:
 def test_expire_drops_old_finished_rows_only(store: Store) -> None:
     """Retention drops old sent rows and keeps anything still in flight."""
     old_sent, old_queued = job(NOW - 1000), job(NOW - 1000)
-    store.accept("k", 60, [old_sent, old_queued], NOW)
+    put(store, [old_sent, old_queued])
     store.claim(old_sent.id, "w", 30, NOW)
     store.record(old_sent.id, "w", SUPPRESSED, NOW)
     assert store.expire(NOW, 500) == 1
@@ -188,8 +230,8 @@ def test_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
 
 def test_a_duplicate_finds_the_original_webhook(store) -> None:  # type: ignore[no-untyped-def]
     """The dedup key remembers which webhook claimed it, so a duplicate can answer with the original id."""
-    assert store.accept("issue:created:77", 60, [], NOW, webhook_id="first")
-    assert not store.accept("issue:created:77", 60, [], NOW + 1, webhook_id="second")
+    assert store.accept("issue:created:77", 60, None, NOW, webhook_id="first")
+    assert not store.accept("issue:created:77", 60, None, NOW + 1, webhook_id="second")
     assert store.original("issue:created:77") == "first"
     assert store.original("issue:created:never") is None
 
@@ -203,6 +245,6 @@ def test_a_store_file_from_before_webhook_ids_is_upgraded(tmp_path: Path) -> Non
         conn.execute("create table router_dedup (key text primary key, expires_at real not null)")
         conn.execute("insert into router_dedup values ('issue:created:1', ?)", (NOW + 60,))
     store = SqliteStore(str(path))
-    assert not store.accept("issue:created:1", 60, [], NOW, webhook_id="new")
+    assert not store.accept("issue:created:1", 60, None, NOW, webhook_id="new")
     assert store.original("issue:created:1") is None
-    assert store.accept("issue:created:2", 60, [], NOW, webhook_id="w2") and store.original("issue:created:2") == "w2"
+    assert store.accept("issue:created:2", 60, None, NOW, webhook_id="w2") and store.original("issue:created:2") == "w2"

@@ -14,7 +14,8 @@ from router.delivery.policy import RetryPolicy
 from router.delivery.store import DEAD, SENT, SUPPRESSED
 from router.rules.model import Target
 from router.settings import Settings
-from tests.delivery_helpers import issue_event, notify, running_worker, slack_target, wait_for, worker_settings
+from tests.delivery_helpers import (issue_event, jobs_of, notify, running_worker, slack_target, wait_for,
+                                    worker_settings)
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
 from tests.fakes.redis_server import free_port
 from tests.fakes.slack import FakeSlack
@@ -32,7 +33,7 @@ def test_delivers_to_slack_and_records_the_receipt(settings: Settings, fake_slac
     with running_worker(settings) as delivery:
         accepted = delivery.accept(issue_event(1), notify(slack_target()), 1200, 0)
         wait_for(lambda: fake_slack.calls("chat.postMessage"), timeout=5)
-        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j)
+        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j)
     assert job.attempts == 1 and job.receipt["ts"] and job.receipt["channel"].startswith("C")
 
 
@@ -42,7 +43,7 @@ def test_500s_then_429_retry_after_then_200(settings: Settings, fake_slack: Fake
     fake_slack.rate_limit_next(1, retry_after=2)
     with running_worker(settings) as delivery:
         accepted = delivery.accept(issue_event(2), notify(slack_target()), 1200, 0)
-        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j, timeout=20)
+        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j, timeout=20)
     calls = fake_slack.calls("chat.postMessage")
     assert len(calls) == 4 and job.attempts == 4
     assert calls[3].time - calls[2].time >= 2.0
@@ -54,7 +55,7 @@ def test_permanent_error_is_a_dead_letter_and_replay_sends_it(settings: Settings
     fake_slack.error_next(1, "channel_not_found")
     with running_worker(settings) as delivery:
         accepted = delivery.accept(issue_event(3), notify(slack_target()), 1200, 0)
-        job_id = accepted.jobs[0]
+        job_id = jobs_of(delivery, accepted)[0]
         dead = wait_for(lambda: (j := delivery.store.get(job_id)) and j.status == DEAD and j)
         assert dead.attempts == 1 and "channel_not_found" in dead.last_error
         assert [j.id for j in delivery.deliveries(failed=True)] == [job_id]
@@ -69,7 +70,7 @@ def test_attempts_exhausted_is_dead(settings: Settings, fake_slack: FakeSlack) -
     fake_slack.fail_next(10, status=503)
     with running_worker(settings.replace(retry_attempts=3)) as delivery:
         accepted = delivery.accept(issue_event(4), notify(slack_target()), 1200, 0)
-        job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == DEAD and j, timeout=20)
+        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == DEAD and j, timeout=20)
     assert job.attempts == 3 and "503" in job.last_error and "gave up after 3" in job.last_error
 
 
@@ -79,13 +80,13 @@ def test_throttle_suppresses_and_reports_the_count(settings: Settings, fake_slac
     with running_worker(settings) as delivery:
         ids = []
         for action in ("created", "assigned", "resolved"):
-            ids += delivery.accept(issue_event(5, action), notify(target, throttle=1.5), 1200, 0).jobs
+            ids += jobs_of(delivery, delivery.accept(issue_event(5, action), notify(target, throttle=1.5), 1200, 0))
             wait_for(lambda: delivery.store.get(ids[-1]).status in (SENT, SUPPRESSED))
         assert [delivery.store.get(i).status for i in ids] == [SENT, SUPPRESSED, SUPPRESSED]
         time.sleep(1.6)
-        last = delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0).jobs[0]
+        last = jobs_of(delivery, delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0))[0]
         wait_for(lambda: delivery.store.get(last).status == SENT)
-        other = delivery.accept(issue_event(6), notify(target, throttle=1.5), 1200, 0).jobs[0]
+        other = jobs_of(delivery, delivery.accept(issue_event(6), notify(target, throttle=1.5), 1200, 0))[0]
         wait_for(lambda: delivery.store.get(other).status == SENT)
     texts = [c.params.get("text", "") for c in fake_slack.calls("chat.postMessage")]
     assert len(texts) == 3 and "2" in texts[1] and "suppressed" in texts[1]
@@ -107,7 +108,7 @@ def test_smtp_down_then_up_delivers(settings: Settings) -> None:
     email = Target(name="mail", type="email", options={"to": ["ops@example.com"]})
     smtp = FakeSMTP()
     with running_worker(settings.replace(smtp_url=f"smtp://127.0.0.1:{port}")) as delivery:
-        job_id = delivery.accept(issue_event(8), notify(email), 1200, 0).jobs[0]
+        job_id = jobs_of(delivery, delivery.accept(issue_event(8), notify(email), 1200, 0))[0]
         wait_for(lambda: delivery.store.get(job_id).attempts >= 2, timeout=15)
         assert delivery.store.get(job_id).status != SENT
         controller = Controller(_Collector(smtp), hostname="127.0.0.1", port=port)
@@ -145,12 +146,12 @@ def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one
     delivery = Delivery.from_settings(settings)
     event = issue_event(1)
     accepted = delivery.accept(event, notify(rules.targets["hook"]), 0, 0)
-    job = delivery.store.get(accepted.jobs[0])
+    job = delivery.store.get(delivery.fan_out(accepted.webhook_id)[0])
     assert "pw-s3cret" not in json.dumps(job.payload) and job.payload["masked"] is True
     assert job_target(job, rules.targets) is rules.targets["hook"]
     with pytest.raises(DeliveryError, match="no longer in the rules.*replay"):
         job_target(job, {})
-    plain = delivery.store.get(delivery.accept(issue_event(2), notify(slack_target()), 0, 0).jobs[0])
+    plain = delivery.store.get(delivery.fan_out(delivery.accept(issue_event(2), notify(slack_target()), 0, 0).webhook_id)[0])
     assert job_target(plain, {}) == Target("oncall", "slack", {"channel": "#oncall", "thread": "none"})
 
 
@@ -170,7 +171,7 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
                             slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
         delivery = Delivery.from_settings(settings)
-        job_id = delivery.accept(issue_event(1), notify(slack_target()), 0, 0).jobs[0]
+        job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
         deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="w1")
         fake_slack.delay = 1.0
         sending = threading.Thread(target=deliverer, args=(job_id,))

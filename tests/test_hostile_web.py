@@ -20,6 +20,7 @@ from router.delivery.worker import job_rule, job_target
 from router.render import Renderer
 from router.sentry import SentryEvent
 from tests.conftest import CONSOLE_RULES, SECRET, fixture_payload, free_port, sentry_body, signed_headers
+from tests.delivery_helpers import fan_out_all
 
 HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 OK = {202, 400, 401, 413}
@@ -30,8 +31,10 @@ def _post(client, body: bytes, headers: dict[str, str]):  # type: ignore[no-unty
 
 
 def _downstream_ok(app) -> int:  # type: ignore[no-untyped-def]
-    """Every ledger row loads, rebuilds its event and renders for its target; returns how many."""
+    """Every accepted webhook fans out; every ledger row loads, rebuilds its event and renders for its target;
+    returns how many."""
     delivery = app.extensions["router"].delivery
+    fan_out_all(delivery)
     renderer = Renderer(None, "https://acme.sentry.io")
     jobs = delivery.deliveries(limit=1000)
     for job in jobs:
@@ -134,6 +137,7 @@ def test_lone_surrogates_become_replacement_characters(app, client) -> None:  # 
     """An accepted lone surrogate reaches the ledger and the log as U+FFFD, so nothing downstream fails to encode."""
     body = b'{"action":"created","data":{"issue":{"id":"77\\ud800","title":"bad \\udfff title"}}}'
     assert _post(client, body, signed_headers("issue", body)).status_code == 202
+    fan_out_all(app.extensions["router"].delivery)
     (job,) = app.extensions["router"].delivery.deliveries()
     assert job.payload["event"]["data"]["issue"] == {"id": "77\ufffd", "title": "bad \ufffd title"}
     assert json.dumps(job.payload, ensure_ascii=False).encode("utf-8")

@@ -18,6 +18,7 @@ from router.render import Renderer
 from router.sentry import SentryEvent, encode_like_sentry
 from router.settings import Settings
 from tests.conftest import fixture_payload, free_port, signed_headers
+from tests.delivery_helpers import fan_out_all
 from tests.fakes.http_sink import HttpSink
 from tests.fakes.slack import FakeSlack
 
@@ -85,6 +86,7 @@ def test_no_secret_in_any_output(world, caplog, capfd) -> None:  # type: ignore[
     for headers in (signed_headers("issue", body, "wrong"), signed_headers("issue", b"", CLIENT_SECRET), {}):
         outputs.append(client.post("/sentry/webhook", data=body, headers=headers).get_data(as_text=True))
     deliverer = Deliverer(settings, rt.delivery.store, rt.delivery.queue, owner="security-test")
+    fan_out_all(rt.delivery)
     jobs = rt.delivery.deliveries(100)
     assert len(jobs) == 9
     for job in jobs:
@@ -109,14 +111,18 @@ def test_no_secret_in_any_output(world, caplog, capfd) -> None:  # type: ignore[
 
 
 def test_no_secret_in_store_file(world) -> None:  # type: ignore[no-untyped-def]
-    """The raw store contents hold no secret: job snapshots mask URL credentials; the worker uses the live rules."""
+    """The raw store contents hold no secret, before and after fan-out: target snapshots mask URL credentials;
+    the worker uses the live rules."""
     settings, _, _ = world
     app = create_app(settings)
     body = encode_like_sentry(fixture_payload("issue.created"))
     app.test_client().post("/sentry/webhook", data=body, headers=signed_headers("issue", body, CLIENT_SECRET))
     with sqlite3.connect(settings.db_path) as conn:
+        inbound = conn.execute("select * from router_inbound").fetchall()
+    fan_out_all(app.extensions["router"].delivery)
+    with sqlite3.connect(settings.db_path) as conn:
         rows = conn.execute("select * from router_job").fetchall()
-    assert rows and not any(s in repr(rows) for s in SECRETS)
+    assert inbound and rows and not any(s in repr(inbound) + repr(rows) for s in SECRETS)
 
 
 EVIL = "{{ ''.__class__.__mro__ }}{% for c in ''.__class__.__mro__[1].__subclasses__() %}{{ c }}{% endfor %}"
@@ -173,6 +179,7 @@ def test_payload_cannot_choose_targets(world) -> None:  # type: ignore[no-untype
     body = encode_like_sentry(payload)
     assert app.test_client().post("/sentry/webhook", data=body,
                                   headers=signed_headers("issue", body, CLIENT_SECRET)).status_code == 202
+    fan_out_all(rt.delivery)
     jobs = rt.delivery.deliveries(10)
     assert {j.target for j in jobs} == {"oncall", "mail", "chat"}
     rules = rt.rules.current.targets

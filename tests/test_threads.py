@@ -16,7 +16,7 @@ from router.delivery.store import RETRYING, SENT
 from router.sentry import build
 from router.settings import Settings
 from tests.conftest import fixture_payload
-from tests.delivery_helpers import notify, running_worker, wait_for, worker_settings
+from tests.delivery_helpers import jobs_of, notify, running_worker, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 from tests.thread_helpers import about, incident, send, threaded_target
@@ -162,7 +162,8 @@ def test_events_without_a_subject_post_top_level(delivery: Delivery, fake_slack:
 def test_two_channels_get_a_card_each(delivery: Delivery, fake_slack: FakeSlack) -> None:
     """The mapping is per channel: one issue notified to two channels has a card in each."""
     a, b = threaded_target("a", "#alpha"), threaded_target("b", "#beta")
-    jobs = delivery.accept(about("9108"), notify(a, b), 1200, 0).jobs
+    jobs = jobs_of(delivery, delivery.accept(about("9108"), notify(a, b), 1200, 0))
+    assert len(jobs) == 2
     wait_for(lambda: all(delivery.store.get(j).status == SENT for j in jobs))
     assert len(fake_slack.top_level("#alpha")) == 1 and len(fake_slack.top_level("#beta")) == 1
 
@@ -189,13 +190,13 @@ def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Del
     target = threaded_target()
     delivery.store.kv_set("thread:#oncall:9110:creating", "someone-else", 30)
     accepted = delivery.accept(about("9110", "error", n=1), notify(target), 1200, 0)
-    job = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == RETRYING and j)
+    job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == RETRYING and j)
     assert "being posted by another worker" in job.last_error and not fake_slack.calls()
     posted = SlackChannel("#oncall", SLACK_TOKEN, fake_slack.url).post(Message("slack", "card", "the card"))
     card = {"ts": posted["ts"], "channel_id": posted["channel"], "event": about("9110").to_dict()}
     delivery.store.kv_set("thread:#oncall:9110", json.dumps(card))     # what the lock holder stores…
     delivery.store.kv_delete("thread:#oncall:9110:creating")            # …before letting go of the lock
-    done = wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j)
+    done = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j)
     assert done.receipt["thread_ts"] == posted["ts"] and len(fake_slack.top_level()) == 1
 
 

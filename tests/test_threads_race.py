@@ -9,7 +9,7 @@ from router.delivery.store import SENT
 from router.delivery.store_redis import RedisStore
 from router.sentry import encode_like_sentry
 from router.settings import Settings
-from tests.delivery_helpers import notify, running_worker, wait_for
+from tests.delivery_helpers import jobs_of, notify, running_worker, wait_for
 from tests.e2e_procs import Cluster, Poster, cluster, wait_ready  # noqa: F401  (fixture)
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.redis_server import RedisServer, free_port, redis_server  # noqa: F401  (fixture)
@@ -70,8 +70,8 @@ def test_sqlite_one_worker_eight_threads_one_card_per_issue(tmp_path: Path, fake
     events = [about("9302")] + [about("9302", "error", n=i) for i in range(ERRORS)]
     with running_worker(settings, threads=8) as delivery:
         with ThreadPoolExecutor(8) as pool:
-            jobs = [j for a in pool.map(lambda e: delivery.accept(e, notify(threaded_target()), 1200, 0), events)
-                    for j in a.jobs]
+            accepted = list(pool.map(lambda e: delivery.accept(e, notify(threaded_target()), 1200, 0), events))
+        jobs = [j for a in accepted for j in jobs_of(delivery, a)]
         wait_for(lambda: all(delivery.store.get(j).status == SENT for j in jobs), timeout=20)
         waited = sum(delivery.store.get(j).attempts > 1 for j in jobs)
     assert_one_card_rest_in_its_thread(fake_slack, ERRORS)

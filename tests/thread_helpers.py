@@ -11,7 +11,7 @@ from router.delivery.store import SENT, Job
 from router.rules.model import Target
 from router.sentry import SentryEvent, build
 from tests.conftest import fixture_payload
-from tests.delivery_helpers import notify, wait_for
+from tests.delivery_helpers import jobs_of, notify, wait_for
 
 
 def threaded_target(name: str = "oncall", channel: str = "#oncall", thread: str = "issue",
@@ -67,4 +67,4 @@ def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float 
          dedup_window: float = 1200) -> Job:
     """Accept one notification and wait until the worker has sent it; the ledger row."""
     accepted = delivery.accept(event, notify(target), dedup_window, 0)
-    return wait_for(lambda: (j := delivery.store.get(accepted.jobs[0])) and j.status == SENT and j, timeout=timeout)
+    return wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j, timeout=timeout)

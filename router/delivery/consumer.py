@@ -32,7 +32,8 @@ class GracefulConsumer(Consumer):
 
 
 class Sweeper(threading.Thread):
-    """Heartbeat, then re-queue what the queue lost: orphaned sends and overdue jobs; expire old rows."""
+    """Heartbeat, then re-queue what the queue lost: orphaned sends, overdue jobs, webhooks never fanned out;
+    expire old rows."""
 
     def __init__(self, delivery: Delivery, owner: str, heartbeat: float, retention: float,
                  deliverer: Deliverer | None = None) -> None:
@@ -49,22 +50,27 @@ class Sweeper(threading.Thread):
         self.delivery.store.kv_set(HEARTBEAT_PREFIX + self.owner, str(os.getpid()), self.heartbeat)
 
     def sweep(self) -> int:
-        """One pass; returns how many jobs were queued again."""
+        """One pass; returns how many jobs and webhooks were queued again."""
         store, queue, now = self.delivery.store, self.delivery.queue, time.time()
         if self.deliverer is not None:
             self.deliverer.settle()
         ids = store.recover_orphans(now)
-        if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue jobs are just waiting their turn
+        inbound: list[str] = []
+        if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue tasks are just waiting their turn
             ids += store.stale(now, 3 * self.heartbeat, SWEEP_LIMIT)
+            inbound = store.waiting(now, 3 * self.heartbeat, SWEEP_LIMIT)
         if ids:
             log.warning("re-queueing %d job(s) whose queue task was lost or whose worker died", len(ids))
             queue.enqueue(ids)
+        if inbound:
+            log.warning("re-queueing the fan-out of %d accepted webhook(s) whose queue task was lost", len(inbound))
+            queue.enqueue(inbound, "fan_out")
         if now >= self._next_expire:
             self._next_expire = now + EXPIRE_EVERY
             dropped = store.expire(now, self.retention)
             if dropped:
                 log.info("ledger: dropped %d finished entries older than the retention", dropped)
-        return len(ids)
+        return len(ids) + len(inbound)
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):

@@ -2,7 +2,18 @@
 
 ACCEPT = """
 if not redis.call('SET', ARGV[1], ARGV[3], 'NX', 'PX', ARGV[2]) then return 0 end
-for i = 4, #ARGV do
+if #ARGV > 3 then
+  redis.call('HSET', 'router:in:' .. ARGV[3], 'created_at', ARGV[4], 'resource', ARGV[5], 'request_id', ARGV[6],
+             'received_at', ARGV[7], 'body_sha256', ARGV[8], 'body', ARGV[9], 'notes', ARGV[10])
+  redis.call('ZADD', 'router:inbound', ARGV[4], ARGV[3])
+end
+return 1
+"""
+
+FAN_OUT = """
+if redis.call('ZREM', 'router:inbound', ARGV[1]) == 0 then return 0 end
+redis.call('DEL', 'router:in:' .. ARGV[1])
+for i = 2, #ARGV do
   local j = cjson.decode(ARGV[i])
   local flat = {}
   for f, v in pairs(j) do flat[#flat + 1] = f; flat[#flat + 1] = v end
@@ -11,6 +22,20 @@ for i = 4, #ARGV do
   redis.call('ZADD', 'router:due', j.next_at, j.id)
 end
 return 1
+"""
+
+WAITING = """
+local ids = redis.call('ZRANGEBYSCORE', 'router:inbound', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do
+  if redis.call('EXISTS', 'router:in:' .. id) == 1 then
+    redis.call('ZADD', 'router:inbound', ARGV[1], id)
+    out[#out + 1] = id
+  else
+    redis.call('ZREM', 'router:inbound', id)
+  end
+end
+return out
 """
 
 CLAIM = """
@@ -112,5 +137,5 @@ end
 return n
 """
 
-SCRIPTS = {"accept": ACCEPT, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
+SCRIPTS = {"accept": ACCEPT, "fan_out": FAN_OUT, "waiting": WAITING, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE}

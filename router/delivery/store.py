@@ -72,13 +72,40 @@ class Job:
                 "next_at": self.next_at, "receipt": dict(self.receipt)}
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """An accepted webhook whose notifications are not yet jobs: its body and what it notifies (fanout.py)."""
+
+    webhook_id: str
+    created_at: float
+    resource: str
+    request_id: str
+    received_at: float
+    body_sha256: str
+    body: bytes
+    notes: str                       # JSON: one entry per notification (rule, target and their settings)
+
+
 class Store(Protocol):
     """What delivery needs from its state store; every method is atomic and safe across processes."""
 
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+    def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
                then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
-        """Claim the dedup key (for `webhook_id`) and write the jobs, together; False (and nothing written) if
-        a duplicate. `then(tx)` runs in the same transaction (SQLite only: the queue's task rows)."""
+        """Claim the dedup key (for `webhook_id`) and write the inbound webhook, together; False (and nothing
+        written) if a duplicate. `then(tx)` runs in the same transaction (SQLite only: the queue's task row)."""
+        ...
+
+    def inbound(self, webhook_id: str) -> Inbound | None:
+        """An accepted webhook not yet fanned out into jobs, or None."""
+        ...
+
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
+        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone (fanned
+        out already). `then(tx)` runs in the same transaction (SQLite only: the jobs' task rows)."""
+        ...
+
+    def waiting(self, now: float, grace: float, limit: int) -> list[str]:
+        """Inbound webhooks not fanned out within `grace` (their queue task was lost); due again now."""
         ...
 
     def original(self, dedup_key: str) -> str | None:
@@ -115,8 +142,8 @@ class Store(Protocol):
         """One ledger row, or None."""
         ...
 
-    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
-        """The newest ledger rows first, optionally only those with one of `statuses`."""
+    def jobs(self, limit: int, statuses: Sequence[str] = (), webhook_id: str = "") -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses` or of one webhook."""
         ...
 
     def count(self, status: str) -> int:

@@ -11,7 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
-from router.delivery.store import TERMINAL, Job, StoreUnavailable, to_json
+from router.delivery.store import TERMINAL, Inbound, Job, StoreUnavailable, to_json
 from router.masking import mask_url
 
 P = "router:"
@@ -75,14 +75,38 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
 
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+    def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
                then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
-        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate."""
+        """Claim the dedup key and write the inbound webhook, together; False (and nothing written) if a
+        duplicate."""
         if then is not None:
             raise TypeError("RedisStore.accept cannot run another write in its transaction (a Lua script)")
-        encoded = [to_json(_fields(j)) for j in jobs]
-        return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), webhook_id or "-",
-                               *encoded))
+        if inbound is None:
+            return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), webhook_id or "-"))
+        i = inbound
+        return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), i.webhook_id,
+                               repr(i.created_at), i.resource, i.request_id, repr(i.received_at), i.body_sha256,
+                               i.body, i.notes))
+
+    def inbound(self, webhook_id: str) -> Inbound | None:
+        """An accepted webhook not yet fanned out into jobs, or None."""
+        raw = self._do(self.r.hgetall, P + "in:" + webhook_id)
+        if not raw:
+            return None
+        d = {k.decode(): v for k, v in raw.items()}
+        return Inbound(webhook_id=webhook_id, created_at=float(d["created_at"]), resource=d["resource"].decode(),
+                       request_id=d["request_id"].decode(), received_at=float(d["received_at"]),
+                       body_sha256=d["body_sha256"].decode(), body=d["body"], notes=d["notes"].decode())
+
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
+        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone."""
+        if then is not None:
+            raise TypeError("RedisStore.fan_out cannot run another write in its transaction (a Lua script)")
+        return bool(self._call("fan_out", webhook_id, *[to_json(_fields(j)) for j in jobs]))
+
+    def waiting(self, now: float, grace: float, limit: int) -> list[str]:
+        """Inbound webhooks not fanned out within `grace` (their queue task was lost); due again now."""
+        return [i.decode() for i in self._call("waiting", repr(now), repr(now - grace), limit)]
 
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key`, if known."""
@@ -128,8 +152,8 @@ class RedisStore:
         raw = self._do(self.r.hgetall, P + "job:" + job_id)
         return _job(raw) if raw else None
 
-    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
-        """The newest ledger rows first, optionally only those with one of `statuses`."""
+    def jobs(self, limit: int, statuses: Sequence[str] = (), webhook_id: str = "") -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses` or of one webhook."""
         out: list[Job] = []
         start, page = 0, max(limit, 200)
         while len(out) < limit:
@@ -141,7 +165,8 @@ class RedisStore:
                 pipe.hgetall(P + "job:" + i.decode())
             for raw in self._do(pipe.execute):
                 job = _job(raw) if raw else None
-                if job and (not statuses or job.status in statuses) and len(out) < limit:
+                if job and (not statuses or job.status in statuses) and len(out) < limit \
+                        and (not webhook_id or job.webhook_id == webhook_id):
                     out.append(job)
             start += page
         return out

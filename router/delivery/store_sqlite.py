@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from router.delivery.sqlite_db import SqliteDb
-from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Job,
-                                   StoreUnavailable, to_json)
+from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Inbound, Job,
+                                   to_json)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
             "payload", "suppressed")
 _SELECT = f"select {', '.join(_COLUMNS)} from router_job"
 _INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
+_INBOUND_COLUMNS = ("id, created_at, resource, request_id, received_at, body_sha256, body, notes")
+_INSERT_INBOUND = ("insert into router_inbound (id, created_at, due_at, resource, request_id, received_at, "
+                   "body_sha256, body, notes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, ?) on conflict (key) do update "
           "set expires_at = excluded.expires_at, webhook_id = excluded.webhook_id where router_dedup.expires_at <= ?")
 
@@ -39,22 +41,45 @@ class SqliteStore(SqliteDb):
     """Store on SQLite; safe across threads and forked processes (connections are per pid and thread)."""
 
     # -- ingest ------------------------------------------------------------------------------
-    def accept(self, dedup_key: str, ttl: float, jobs: Sequence[Job], now: float,
+    def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
                then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
-        """Claim the dedup key and write the jobs, together; False (and nothing written) if a duplicate.
-        `then(connection)` runs in the same transaction (the queue's task rows)."""
+        """Claim the dedup key and write the inbound webhook, together; False (and nothing written) if a
+        duplicate. `then(connection)` runs in the same transaction (the queue's task row)."""
+        webhook_id = inbound.webhook_id if inbound is not None else webhook_id
+        with self._tx() as conn:
+            if conn.execute(_CLAIM, (dedup_key, now + ttl, webhook_id, now)).rowcount != 1:
+                return False
+            if inbound is not None:
+                i = inbound
+                conn.execute(_INSERT_INBOUND, (i.webhook_id, i.created_at, i.created_at, i.resource, i.request_id,
+                                               i.received_at, i.body_sha256, i.body, i.notes))
+            if then is not None:
+                then(conn)
+            return True
+
+    def inbound(self, webhook_id: str) -> Inbound | None:
+        """An accepted webhook not yet fanned out into jobs, or None."""
+        rows = self._read(f"select {_INBOUND_COLUMNS} from router_inbound where id = ?", (webhook_id,))
+        return Inbound(*rows[0]) if rows else None
+
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
+        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone."""
         rows = [_row(j) for j in jobs]  # serialise before taking the write lock
-        try:
-            with self._tx() as conn:
-                cur = conn.execute(_CLAIM, (dedup_key, now + ttl, webhook_id, now))
-                if cur.rowcount != 1:
-                    return False
-                conn.executemany(_INSERT_JOB, rows)
-                if then is not None:
-                    then(conn)
-                return True
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+        with self._tx() as conn:
+            if conn.execute("delete from router_inbound where id = ?", (webhook_id,)).rowcount != 1:
+                return False
+            conn.executemany(_INSERT_JOB, rows)
+            if then is not None:
+                then(conn)
+            return True
+
+    def waiting(self, now: float, grace: float, limit: int) -> list[str]:
+        """Inbound webhooks not fanned out within `grace` (their queue task was lost); due again now."""
+        with self._tx() as conn:
+            rows = conn.execute("update router_inbound set due_at = ? where id in (select id from router_inbound "
+                                "where due_at < ? order by due_at limit ?) returning id",
+                                (now, now - grace, limit)).fetchall()
+        return [r[0] for r in rows]
 
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key`, if known."""
@@ -134,10 +159,12 @@ class SqliteStore(SqliteDb):
         rows = self._read(f"{_SELECT} where id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
-    def jobs(self, limit: int, statuses: Sequence[str] = ()) -> list[Job]:
-        """The newest ledger rows first, optionally only those with one of `statuses`."""
-        where = f" where status in ({', '.join('?' * len(statuses))})" if statuses else ""
-        rows = self._read(f"{_SELECT}{where} order by created_at desc, id limit ?", (*statuses, limit))
+    def jobs(self, limit: int, statuses: Sequence[str] = (), webhook_id: str = "") -> list[Job]:
+        """The newest ledger rows first, optionally only those with one of `statuses` or of one webhook."""
+        where = [f"status in ({', '.join('?' * len(statuses))})"] if statuses else []
+        where += ["webhook_id = ?"] if webhook_id else []
+        sql = f"{_SELECT}{' where ' + ' and '.join(where) if where else ''} order by created_at desc, id limit ?"
+        rows = self._read(sql, (*statuses, *([webhook_id] if webhook_id else []), limit))
         return [_job(r) for r in rows]
 
     def count(self, status: str) -> int:

@@ -165,8 +165,9 @@ def _replace_surrogates(value: Any) -> Any:
     return value
 
 
-def parse(body: bytes, resource: str | None, request_id: str = "", received_at: float | None = None) -> SentryEvent:
-    """Parse a verified webhook body; raise BadPayload with a one-line reason."""
+def parse(body: bytes, resource: str | None, request_id: str = "", received_at: float | None = None,
+          body_sha256: str | None = None) -> SentryEvent:
+    """Parse a verified webhook body; raise BadPayload with a one-line reason (`body_sha256` to keep a known one)."""
     if not resource:
         raise BadPayload("missing Sentry-Hook-Resource header")
     if not _TOKEN.fullmatch(resource):
@@ -183,7 +184,7 @@ def parse(body: bytes, resource: str | None, request_id: str = "", received_at: 
         raise BadPayload("body: \"action\" is empty, longer than 64 characters or holds control characters")
     return build(resource, payload, request_id=request_id,
                  received_at=time.time() if received_at is None else received_at,
-                 body_sha256=hashlib.sha256(body).hexdigest())
+                 body_sha256=body_sha256 or hashlib.sha256(body).hexdigest())
 
 
 def build(resource: str, payload: Mapping[str, Any], *, request_id: str = "", received_at: float = 0.0,

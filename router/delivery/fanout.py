@@ -1,0 +1,90 @@
+"""Fan-out: an accepted webhook travels as one inbound row (its body and notes), the worker turns it into jobs.
+
+Ingest writes the least it durably must before the 202 — the dedup claim, the body and which rule sends to
+which target — in one transaction. Building one job per notification (the event copied, the throttle subject,
+the target's masked options) is the worker's work, off Sentry's 1-second budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from router import sentry
+from router.delivery.queue import Queue
+from router.delivery.store import Inbound, Job, Store, new_id, to_json
+from router.masking import without_secrets
+from router.rules.model import Notification, Rule, Target
+
+
+def throttle_subject(event: sentry.SentryEvent) -> str:
+    """What a throttle counts per: the Sentry issue when there is one, else the webhook's subject id."""
+    issue = event.shortcuts.get("issue_id")
+    return f"issue:{issue}" if issue not in (None, "") else f"{event.resource}:{event.subject_id}"
+
+
+def event_body(event: sentry.SentryEvent) -> bytes:
+    """JSON bytes that parse back into `event`, for events built without a request body (tests, CLI)."""
+    d = event.to_dict()
+    return to_json({k: d[k] for k in ("action", "installation", "data", "actor") if d[k] is not None}).encode()
+
+
+class Notes:
+    """Encodes a webhook's notifications for its inbound row; each (rule, target) pair is encoded once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int, float], tuple[Rule, Target, str]] = {}
+
+    def encode(self, notifications: Sequence[Notification], default_throttle: float) -> str:
+        """A JSON list, one object per notification: rule, template, throttle, target, type, masked options."""
+        return "[" + ",".join(self._one(n, default_throttle) for n in notifications) + "]"
+
+    def _one(self, note: Notification, default_throttle: float) -> str:
+        key = (id(note.rule), id(note.target), default_throttle)
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not note.rule or hit[1] is not note.target:  # ids are reused after reloads
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            rule, target = note.rule, note.target
+            # No secret is stored: URL credentials are masked; the worker sends with the target as the rules
+            # define it then, and keeps this copy only for a target deleted since
+            options, masked = without_secrets(target.options)
+            throttle = rule.throttle if rule.throttle is not None else default_throttle
+            hit = self._cache[key] = (rule, target, to_json({
+                "rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
+                "type": target.type, "options": options, "masked": masked}))
+        return hit[2]
+
+
+def jobs_of(inbound: Inbound, deadline: float, now: float) -> list[Job]:
+    """One queued job per note of an inbound webhook; they count from its acceptance (latency, deadline)."""
+    event = sentry.parse(inbound.body, inbound.resource, inbound.request_id, inbound.received_at,
+                         inbound.body_sha256)
+    ev, subject = event.to_dict(), throttle_subject(event)  # once per webhook, not per job
+    notes: list[dict[str, Any]] = orjson.loads(inbound.notes)
+    return [Job(id=new_id(), webhook_id=inbound.webhook_id, rule=n["rule"], target=n["target"],
+                target_type=n["type"], created_at=inbound.created_at, updated_at=now, next_at=now,
+                deadline_at=inbound.created_at + deadline,
+                payload={"event": ev, "template": n["template"], "throttle": n["throttle"], "subject": subject,
+                         "options": n["options"], "masked": n["masked"]})
+            for n in notes]
+
+
+def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str, keep: int = 0) -> list[str]:
+    """Turn an accepted webhook into its jobs and queue all but the first `keep` (the caller delivers those);
+    [] when it was fanned out already."""
+    inbound = store.inbound(webhook_id)
+    if inbound is None:
+        return []
+    jobs = jobs_of(inbound, deadline, time.time())
+    ids = [j.id for j in jobs]
+    # on SQLite the tasks go into the same transaction: a job never exists without its task
+    tasks = queue.task_writer(ids[keep:], getattr(store, "path", None)) if ids[keep:] else None
+    if not store.fan_out(webhook_id, jobs, tasks):
+        return []
+    if tasks is None and ids[keep:]:
+        queue.enqueue(ids[keep:])  # Redis; if this fails, the sweeper finds the jobs overdue and queues them
+    return ids
