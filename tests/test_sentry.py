@@ -122,3 +122,17 @@ def test_odd_but_valid_webhooks_are_accepted(body: bytes, action: str) -> None:
     """Only the three contract reasons refuse a signed webhook: an unusual action or a non-object data still parses."""
     event = sentry.parse(body, "issue")
     assert event.action == action and dict(event.data) == {}
+
+
+@pytest.mark.parametrize("literal, value", [
+    (b"9223372036854775807", 9223372036854775807),                 # 19 digits, fits 64 bits
+    (b"18446744073709551616", 18446744073709551616),               # 2**64: orjson would make it a float
+    (b"-123456789012345678901234567890", -123456789012345678901234567890),
+    (b"123456789012345678", 123456789012345678),                   # 18 digits: the fast path
+    (b"1.5e300", 1.5e300),
+])
+def test_numbers_keep_their_exact_value(literal: bytes, value: object) -> None:
+    """Integers of any size stay exact integers (an issue id of 20+ digits must not become a float)."""
+    event = sentry.parse(b'{"action":"created","data":{"issue":{"id":' + literal + b'}}}', "issue")
+    got = event.data["issue"]["id"]
+    assert got == value and type(got) is type(value)
