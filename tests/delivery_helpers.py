@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from router.delivery import Accepted, Delivery
-from router.delivery.consumer import GracefulConsumer, make_consumer
+from router.delivery.consumer import GracefulConsumer, InboxPoller, make_consumer
 from router.delivery.queue import set_handler
 from router.delivery.worker import Deliverer
 from router.rules.model import MatchResult, Notification, Rule, Target
@@ -69,7 +69,7 @@ def jobs_of(delivery: Delivery, accepted: Accepted, timeout: float = 10.0) -> li
 
 def fan_out_all(delivery: Delivery) -> int:
     """Fan out every accepted webhook now, as a worker would; how many had jobs to write."""
-    waiting = delivery.store.waiting(time.time() + 1, 0, 10_000)
+    waiting = delivery.store.due_inbound(time.time() + 1, 3600, 10_000)
     return sum(bool(delivery.fan_out(webhook_id)) for webhook_id in waiting)
 
 
@@ -80,15 +80,18 @@ class _QuietConsumer(GracefulConsumer):
 
 @contextmanager
 def running_worker(settings: Settings, threads: int = 4) -> Iterator[Delivery]:
-    """A delivery worker (real huey consumer threads) in this process, stopped on exit."""
+    """A delivery worker (real huey consumer threads and the inbox poller) in this process, stopped on exit."""
     delivery = Delivery.from_settings(settings)
     set_handler(Deliverer(settings, delivery.store, delivery.queue, owner="test-worker"))
     delivery.store.kv_set("hb:test-worker", "1")
     consumer = make_consumer(delivery, threads)
     consumer.__class__ = _QuietConsumer
     consumer.start()
+    inbox = InboxPoller(delivery, 3 * settings.worker_heartbeat)
+    inbox.start()
     try:
         yield delivery
     finally:
+        inbox.stop()
         consumer.stop(graceful=True)
         set_handler(None)

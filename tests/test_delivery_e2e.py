@@ -77,7 +77,7 @@ def test_worker_sigterm_finishes_in_flight_sends_and_exits_0(cluster: Cluster, f
     assert worker.wait(25) == 0, cluster.logs()
     for job in in_flight:
         assert store.get(job.id).status == SENT
-    waiting = store.waiting(time.time() + 1, 0, 100)  # accepted webhooks not yet fanned out into jobs
+    waiting = store.due_inbound(time.time() + 600, 0, 100)  # accepted webhooks not yet fanned out (or leased)
     assert len(store.jobs(100, ("queued", "retrying"))) + len(waiting) == 5 - len(store.jobs(100, (SENT,)))
 
 

@@ -80,14 +80,29 @@ def test_jobs_of_one_webhook(store: Store) -> None:
     assert store.jobs(10, (SENT,), "mine") == []
 
 
-def test_waiting_finds_webhooks_whose_fan_out_task_was_lost_once_per_grace(store: Store) -> None:
-    """Inbound webhooks older than the grace are returned, then not again until another grace passes."""
-    assert store.accept("k1", 60, inbound("old", NOW - 100), NOW - 100)
-    assert store.accept("k2", 60, inbound("new", NOW), NOW)
-    assert store.waiting(NOW, 30, 100) == ["old"]
-    assert store.waiting(NOW + 1, 30, 100) == []
-    assert sorted(store.waiting(NOW + 31, 30, 100)) == ["new", "old"]
-    assert store.fan_out("old", []) and store.waiting(NOW + 100, 30, 100) == ["new"]
+def test_due_inbound_hands_out_each_webhook_once_per_lease_oldest_first(store: Store) -> None:
+    """Accepted webhooks are due at once, oldest first; one handed out is due again only after its lease
+    (its fan-out task was lost), and never once fanned out."""
+    first, second = new_id(), new_id()
+    assert store.accept("k1", 60, inbound(first), NOW) and store.accept("k2", 60, inbound(second), NOW)
+    assert store.due_inbound(NOW, 30, 1) == [first]
+    assert store.due_inbound(NOW, 30, 100) == [second]
+    assert store.due_inbound(NOW + 29, 30, 100) == []
+    assert store.fan_out(first, [])
+    assert store.due_inbound(NOW + 31, 30, 100) == [second]
+
+
+def test_ids_sort_by_creation_time() -> None:
+    """Webhook and job ids sort in the order they were made, to the microsecond (new rows append to each
+    index), and never repeat."""
+    import time
+
+    spaced = []
+    for _ in range(20):
+        spaced.append(new_id())
+        time.sleep(0.0005)
+    assert spaced == sorted(spaced) and all(len(i) == 20 for i in spaced)
+    assert len({new_id() for _ in range(100_000)}) == 100_000
 
 
 def test_dedup_key_expires(store: Store) -> None:

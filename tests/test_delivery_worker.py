@@ -187,3 +187,16 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         assert delivery.queue.depth() >= 1
     finally:
         server.stop()
+
+
+def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings, fake_slack: FakeSlack) -> None:
+    """A webhook handed out for fan-out whose task never ran (its worker died after taking it) is handed out
+    again once its lease runs out, fanned out and delivered once."""
+    from router.delivery import Delivery
+
+    delivery = Delivery.from_settings(settings)
+    accepted = delivery.accept(issue_event(11), notify(slack_target()), 1200, 0)
+    assert delivery.store.due_inbound(time.time(), 1.0, 10) == [accepted.webhook_id]  # taken; its task is lost
+    with running_worker(settings) as running:
+        wait_for(lambda: running.store.jobs(10, (SENT,), accepted.webhook_id), timeout=10)
+    assert len(fake_slack.calls("chat.postMessage")) == 1

@@ -1,8 +1,8 @@
-"""Durable delivery: the facade ingest calls (accept), over the store (ledger, dedup, throttle) and queue."""
+"""Durable delivery: the facade ingest calls (accept), over the store (inbound webhooks, ledger, dedup,
+throttle) and queue."""
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -15,7 +15,6 @@ from router.sentry import SentryEvent
 from router.settings import Settings
 
 __all__ = ["Accepted", "Delivery", "Job", "StoreUnavailable", "throttle_subject"]
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,25 +42,17 @@ class Delivery:
 
     def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float, default_throttle: float,
                body: bytes | None = None) -> Accepted:
-        """Claim the dedup key and durably write the webhook with its notifications, then queue its fan-out.
-        `body` is the request body `event` was parsed from (else it is encoded from the event)."""
+        """Claim the dedup key and durably write the webhook with its notifications (the worker polls for it and
+        fans it out). `body` is the request body `event` was parsed from (else it is encoded from the event)."""
         now = time.time()
         webhook_id = new_id()
-        inbound, tasks = None, None
+        inbound = None
         if result.notifications:
             inbound = Inbound(webhook_id, now, event.resource, event.request_id, event.received_at,
                               event.body_sha256, event_body(event) if body is None else body,
                               self.notes.encode(result.notifications, default_throttle))
-            # on SQLite the queue's task goes into the store's transaction: one commit per webhook
-            tasks = self.queue.task_writer([webhook_id], getattr(self.store, "path", None), "fan_out")
-        if not self.store.accept(event.dedup_key, dedup_window, inbound, now, tasks, webhook_id):
+        if not self.store.accept(event.dedup_key, dedup_window, inbound, now, webhook_id):
             return Accepted(self.store.original(event.dedup_key) or webhook_id, True)
-        if inbound is not None and tasks is None:
-            try:
-                self.queue.enqueue([webhook_id], "fan_out")
-            except Exception as exc:  # the webhook is in the store: the worker's sweep queues it again
-                log.warning("webhook %s: queueing failed (%s); the worker sweep will deliver it",
-                            webhook_id, type(exc).__name__)
         return Accepted(webhook_id, False)
 
     def fan_out(self, webhook_id: str) -> tuple[str, ...]:

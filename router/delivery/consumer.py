@@ -1,4 +1,5 @@
-"""The `worker` process: huey's consumer (threads) plus a sweeper that keeps the ledger and queue in step."""
+"""The `worker` process: huey's consumer (threads), an inbox poller that queues the fan-out of accepted webhooks,
+and a sweeper that keeps the ledger and queue in step."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from router.settings import Settings
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 20.0   # Heroku kills 30 s after SIGTERM; in-flight sends get 20 of them
 SWEEP_LIMIT = 500
+POLL = 0.05         # seconds between looks for accepted webhooks when none were waiting
+POLL_LIMIT = 200    # webhooks queued for fan-out per look
+QUEUE_HIGH = 1000   # no more fan-outs queued while this many tasks wait
 EXPIRE_EVERY = 600.0
 
 
@@ -32,8 +36,7 @@ class GracefulConsumer(Consumer):
 
 
 class Sweeper(threading.Thread):
-    """Heartbeat, then re-queue what the queue lost: orphaned sends, overdue jobs, webhooks never fanned out;
-    expire old rows."""
+    """Heartbeat, then re-queue what the queue lost: orphaned sends and overdue jobs; expire old rows."""
 
     def __init__(self, delivery: Delivery, owner: str, heartbeat: float, retention: float,
                  deliverer: Deliverer | None = None) -> None:
@@ -50,27 +53,22 @@ class Sweeper(threading.Thread):
         self.delivery.store.kv_set(HEARTBEAT_PREFIX + self.owner, str(os.getpid()), self.heartbeat)
 
     def sweep(self) -> int:
-        """One pass; returns how many jobs and webhooks were queued again."""
+        """One pass; returns how many jobs were queued again."""
         store, queue, now = self.delivery.store, self.delivery.queue, time.time()
         if self.deliverer is not None:
             self.deliverer.settle()
         ids = store.recover_orphans(now)
-        inbound: list[str] = []
-        if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue tasks are just waiting their turn
+        if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue jobs are just waiting their turn
             ids += store.stale(now, 3 * self.heartbeat, SWEEP_LIMIT)
-            inbound = store.waiting(now, 3 * self.heartbeat, SWEEP_LIMIT)
         if ids:
             log.warning("re-queueing %d job(s) whose queue task was lost or whose worker died", len(ids))
             queue.enqueue(ids)
-        if inbound:
-            log.warning("re-queueing the fan-out of %d accepted webhook(s) whose queue task was lost", len(inbound))
-            queue.enqueue(inbound, "fan_out")
         if now >= self._next_expire:
             self._next_expire = now + EXPIRE_EVERY
             dropped = store.expire(now, self.retention)
             if dropped:
                 log.info("ledger: dropped %d finished entries older than the retention", dropped)
-        return len(ids) + len(inbound)
+        return len(ids)
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -95,6 +93,43 @@ class Sweeper(threading.Thread):
             log.warning("could not retract the heartbeat: %s", exc)
 
 
+class InboxPoller(threading.Thread):
+    """Queues the fan-out of accepted webhooks as they arrive: ingest writes no queue task, only the webhook."""
+
+    def __init__(self, delivery: Delivery, lease: float, interval: float = POLL) -> None:
+        super().__init__(name="inbox", daemon=True)
+        self.delivery, self.lease, self.interval = delivery, lease, interval
+        self.stopped = threading.Event()
+        self._failing = False
+
+    def poll(self) -> int:
+        """Queue a fan-out task for each due webhook (oldest first, at most POLL_LIMIT); how many."""
+        if self.delivery.queue.depth() >= QUEUE_HIGH:  # the backlog waits in the store, not in the queue
+            return 0
+        ids = self.delivery.store.due_inbound(time.time(), self.lease, POLL_LIMIT)
+        if ids:
+            self.delivery.queue.enqueue(ids, "fan_out")
+        return len(ids)
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            found = 0
+            try:
+                found = self.poll()
+                self._failing = False
+            except Exception as exc:  # the store or queue is down: webhooks wait in the store (lease: retried)
+                if not self._failing:
+                    log.error("inbox poll failed (%s: %s); accepted webhooks wait until it works again",
+                              type(exc).__name__, exc)
+                self._failing = True
+            if found < POLL_LIMIT:
+                self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        """Stop polling (a fan-out queued already still runs)."""
+        self.stopped.set()
+
+
 def make_consumer(delivery: Delivery, threads: int) -> GracefulConsumer:
     """huey's consumer tuned for low latency: a polling worker waits at most 0.1 s (Redis blocks instead)."""
     return GracefulConsumer(delivery.queue.huey, workers=threads, periodic=False, initial_delay=0.02,
@@ -114,10 +149,13 @@ def run_worker(settings: Settings) -> int:
     log.info("worker %s: %d threads, store %s; %d job(s) recovered at start", owner, settings.worker_threads,
              "redis" if settings.redis_url else settings.db_path, recovered)
     sweeper.start()
+    inbox = InboxPoller(delivery, 3 * settings.worker_heartbeat)
+    inbox.start()
     consumer = make_consumer(delivery, settings.worker_threads)
     try:
         consumer.run()
     finally:
+        inbox.stop()
         sweeper.stop()
         set_handler(None)
     log.info("worker %s stopped", owner)

@@ -94,6 +94,7 @@ class Queue:
         self.huey = huey
         self.tasks: dict[str, TaskWrapper] = {"deliver": huey.task(name="deliver")(_deliver),
                                               "fan_out": huey.task(name="fan_out")(_fan_out)}
+        self._same_file: dict[str | None, bool] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Queue:
@@ -120,11 +121,18 @@ class Queue:
         """On SQLite at `db_path`: what inserts the tasks of `ids` on a given connection, so the store can write
         them in its own transaction (one commit, and no window where a row has no task)."""
         storage = self.huey.storage
-        if not isinstance(storage, _Sqlite) or not db_path or \
-                os.path.abspath(storage.filename) != os.path.abspath(db_path):
+        if not self._shares_file(db_path):
             return None
         rows = [(storage.name, self.huey.serialize_task(self.tasks[kind].s(i)), 0) for i in ids]
         return lambda conn: conn.executemany(_INSERT_TASK, rows)
+
+    def _shares_file(self, db_path: str | None) -> bool:
+        """Whether the queue is SQLite in the file `db_path` (asked per webhook: the answer is kept)."""
+        if db_path not in self._same_file:
+            storage = self.huey.storage
+            self._same_file[db_path] = isinstance(storage, _Sqlite) and bool(db_path) and \
+                os.path.abspath(storage.filename) == os.path.abspath(db_path or "")
+        return self._same_file[db_path]
 
     def schedule(self, job_id: str, delay: float) -> None:
         """Queue a job id to run after `delay` seconds (huey's scheduler moves it when due)."""

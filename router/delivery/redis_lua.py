@@ -24,12 +24,12 @@ end
 return 1
 """
 
-WAITING = """
-local ids = redis.call('ZRANGEBYSCORE', 'router:inbound', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+DUE_INBOUND = """
+local ids = redis.call('ZRANGEBYSCORE', 'router:inbound', '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 local out = {}
 for _, id in ipairs(ids) do
   if redis.call('EXISTS', 'router:in:' .. id) == 1 then
-    redis.call('ZADD', 'router:inbound', ARGV[1], id)
+    redis.call('ZADD', 'router:inbound', ARGV[2], id)
     out[#out + 1] = id
   else
     redis.call('ZREM', 'router:inbound', id)
@@ -137,5 +137,5 @@ end
 return n
 """
 
-SCRIPTS = {"accept": ACCEPT, "fan_out": FAN_OUT, "waiting": WAITING, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
+SCRIPTS = {"accept": ACCEPT, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE}

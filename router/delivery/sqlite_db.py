@@ -31,10 +31,11 @@ SCHEMA = (
     # one B-tree, not a table plus its key's index: a page fewer per webhook (files made before keep theirs)
     """create table if not exists router_dedup (key text primary key, expires_at real not null,
         webhook_id text not null default '') without rowid""",
-    # accepted webhooks until the worker fans them out into jobs (fanout.py); rows live for milliseconds
+    # accepted webhooks until the worker fans them out into jobs (fanout.py); rows live for milliseconds, ids
+    # sort by time: one B-tree, appended to
     """create table if not exists router_inbound (id text primary key, created_at real not null,
         due_at real not null, resource text not null, request_id text not null, received_at real not null,
-        body_sha256 text not null, body blob not null, notes text not null)""",
+        body_sha256 text not null, body blob not null, notes text not null) without rowid""",
     """create table if not exists router_throttle (key text primary key, until real not null,
         suppressed integer not null default 0, holder text not null, carried integer not null default 0,
         expires_at real not null)""",

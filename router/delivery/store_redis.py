@@ -76,11 +76,9 @@ class RedisStore:
             raise StoreUnavailable(f"redis {mask_url(self.url)}: {exc}") from None
 
     def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
-               then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
-        """Claim the dedup key and write the inbound webhook, together; False (and nothing written) if a
-        duplicate."""
-        if then is not None:
-            raise TypeError("RedisStore.accept cannot run another write in its transaction (a Lua script)")
+               webhook_id: str = "") -> bool:
+        """Claim the dedup key and write the inbound webhook, due now, together; False (and nothing written)
+        if a duplicate."""
         if inbound is None:
             return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), webhook_id or "-"))
         i = inbound
@@ -104,9 +102,10 @@ class RedisStore:
             raise TypeError("RedisStore.fan_out cannot run another write in its transaction (a Lua script)")
         return bool(self._call("fan_out", webhook_id, *[to_json(_fields(j)) for j in jobs]))
 
-    def waiting(self, now: float, grace: float, limit: int) -> list[str]:
-        """Inbound webhooks not fanned out within `grace` (their queue task was lost); due again now."""
-        return [i.decode() for i in self._call("waiting", repr(now), repr(now - grace), limit)]
+    def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
+        """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
+        been fanned out by then."""
+        return [i.decode() for i in self._call("due_inbound", repr(now), repr(now + lease), limit)]
 
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key`, if known."""

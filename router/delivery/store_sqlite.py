@@ -42,9 +42,9 @@ class SqliteStore(SqliteDb):
 
     # -- ingest ------------------------------------------------------------------------------
     def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
-               then: Callable[[Any], None] | None = None, webhook_id: str = "") -> bool:
-        """Claim the dedup key and write the inbound webhook, together; False (and nothing written) if a
-        duplicate. `then(connection)` runs in the same transaction (the queue's task row)."""
+               webhook_id: str = "") -> bool:
+        """Claim the dedup key and write the inbound webhook, due now, together; False (and nothing written)
+        if a duplicate."""
         webhook_id = inbound.webhook_id if inbound is not None else webhook_id
         with self._tx() as conn:
             if conn.execute(_CLAIM, (dedup_key, now + ttl, webhook_id, now)).rowcount != 1:
@@ -53,8 +53,6 @@ class SqliteStore(SqliteDb):
                 i = inbound
                 conn.execute(_INSERT_INBOUND, (i.webhook_id, i.created_at, i.created_at, i.resource, i.request_id,
                                                i.received_at, i.body_sha256, i.body, i.notes))
-            if then is not None:
-                then(conn)
             return True
 
     def inbound(self, webhook_id: str) -> Inbound | None:
@@ -73,13 +71,16 @@ class SqliteStore(SqliteDb):
                 then(conn)
             return True
 
-    def waiting(self, now: float, grace: float, limit: int) -> list[str]:
-        """Inbound webhooks not fanned out within `grace` (their queue task was lost); due again now."""
+    def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
+        """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
+        been fanned out by then."""
+        if not self._read("select 1 from router_inbound where due_at <= ? limit 1", (now,)):
+            return []  # the worker polls this often: no write transaction when nothing is due
         with self._tx() as conn:
             rows = conn.execute("update router_inbound set due_at = ? where id in (select id from router_inbound "
-                                "where due_at < ? order by due_at limit ?) returning id",
-                                (now, now - grace, limit)).fetchall()
-        return [r[0] for r in rows]
+                                "where due_at <= ? order by id limit ?) returning id",
+                                (now + lease, now, limit)).fetchall()
+        return sorted(r[0] for r in rows)
 
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key`, if known."""
