@@ -18,7 +18,7 @@ _MAIN_OBJECT = {"issue": "issue", "activity_alert": "issue", "error": "error", "
 def dig(obj: Any, *keys: str | int) -> Any:
     """The value at `keys` inside nested mappings and lists (negative indices allowed), or None."""
     for key in keys:
-        if isinstance(obj, Mapping) and key in obj:
+        if (type(obj) is dict or isinstance(obj, Mapping)) and key in obj:  # dict first: the ABC check is slow
             obj = obj[key]
         elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
             obj = obj[key]
@@ -31,7 +31,7 @@ def _main_object(resource: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
     """The object a resource is about: the issue, the error event, the incident…"""
     key = _MAIN_OBJECT.get(resource)
     obj = data.get(key) if key else data
-    return obj if isinstance(obj, Mapping) else {}
+    return obj if type(obj) is dict or isinstance(obj, Mapping) else {}
 
 
 def _tags(raw: Any) -> dict[str, str]:
