@@ -1,5 +1,5 @@
-"""The `worker` process: huey's consumer (threads), an inbox poller that queues the fan-out of accepted webhooks,
-and a sweeper that keeps the ledger and queue in step."""
+"""The `worker` process: huey's consumer (threads), an inbox poller that fans accepted webhooks out into queued
+jobs, and a sweeper that keeps the ledger and queue in step."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from router.settings import Settings
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 20.0   # Heroku kills 30 s after SIGTERM; in-flight sends get 20 of them
 SWEEP_LIMIT = 500
-POLL = 0.05         # seconds between looks for accepted webhooks when none were waiting
-POLL_LIMIT = 200    # webhooks queued for fan-out per look
+POLL = 0.02         # seconds between looks for accepted webhooks when none were waiting
+POLL_LIMIT = 200    # webhooks handed out per look
 QUEUE_HIGH = 1000   # no more fan-outs queued while this many tasks wait
 EXPIRE_EVERY = 600.0
 
@@ -94,7 +94,8 @@ class Sweeper(threading.Thread):
 
 
 class InboxPoller(threading.Thread):
-    """Queues the fan-out of accepted webhooks as they arrive: ingest writes no queue task, only the webhook."""
+    """Fans out accepted webhooks as they arrive (ingest writes no queue task, only the webhook): their jobs go
+    into the queue. Each webhook is leased, so one whose fan-out was cut short is handed out again later."""
 
     def __init__(self, delivery: Delivery, lease: float, interval: float = POLL) -> None:
         super().__init__(name="inbox", daemon=True)
@@ -103,12 +104,17 @@ class InboxPoller(threading.Thread):
         self._failing = False
 
     def poll(self) -> int:
-        """Queue a fan-out task for each due webhook (oldest first, at most POLL_LIMIT); how many."""
+        """Fan out each due webhook (oldest first, at most POLL_LIMIT); how many were handed out."""
         if self.delivery.queue.depth() >= QUEUE_HIGH:  # the backlog waits in the store, not in the queue
             return 0
         ids = self.delivery.store.due_inbound(time.time(), self.lease, POLL_LIMIT)
-        if ids:
-            self.delivery.queue.enqueue(ids, "fan_out")
+        for webhook_id in ids:
+            try:
+                self.delivery.fan_out(webhook_id)
+            except StoreUnavailable:
+                raise
+            except Exception:  # a bug must not hold up the others; this one is handed out again after its lease
+                log.exception("webhook %s: fan-out failed", webhook_id)
         return len(ids)
 
     def run(self) -> None:
@@ -117,7 +123,7 @@ class InboxPoller(threading.Thread):
             try:
                 found = self.poll()
                 self._failing = False
-            except Exception as exc:  # the store or queue is down: webhooks wait in the store (lease: retried)
+            except Exception as exc:  # the store or queue is down: webhooks wait in the store (leased: retried)
                 if not self._failing:
                     log.error("inbox poll failed (%s: %s); accepted webhooks wait until it works again",
                               type(exc).__name__, exc)
@@ -126,7 +132,7 @@ class InboxPoller(threading.Thread):
                 self.stopped.wait(self.interval)
 
     def stop(self) -> None:
-        """Stop polling (a fan-out queued already still runs)."""
+        """Stop polling (a fan-out under way finishes)."""
         self.stopped.set()
 
 

@@ -1,8 +1,9 @@
 """Fan-out: an accepted webhook travels as one inbound row (its body and notes), the worker turns it into jobs.
 
 Ingest writes the least it durably must before the 202 — the dedup claim, the body and which rule sends to
-which target — in one transaction. Building one job per notification (the event copied, the throttle subject,
-the target's masked options) is the worker's work, off Sentry's 1-second budget.
+which target — in one transaction, and no queue task. The worker's inbox poller (consumer.py) finds the
+webhook and fans it out: one job per notification (the event copied, the throttle subject, the target's
+masked options) and its queue task, in one transaction — off Sentry's 1-second budget.
 """
 
 from __future__ import annotations
@@ -73,18 +74,17 @@ def jobs_of(inbound: Inbound, deadline: float, now: float) -> list[Job]:
             for n in notes]
 
 
-def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str, keep: int = 0) -> list[str]:
-    """Turn an accepted webhook into its jobs and queue all but the first `keep` (the caller delivers those);
-    [] when it was fanned out already."""
+def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> list[str]:
+    """Turn an accepted webhook into its jobs and queue them; their ids ([] when it was fanned out already)."""
     inbound = store.inbound(webhook_id)
     if inbound is None:
         return []
     jobs = jobs_of(inbound, deadline, time.time())
     ids = [j.id for j in jobs]
     # on SQLite the tasks go into the same transaction: a job never exists without its task
-    tasks = queue.task_writer(ids[keep:], getattr(store, "path", None)) if ids[keep:] else None
+    tasks = queue.task_writer(ids, getattr(store, "path", None)) if ids else None
     if not store.fan_out(webhook_id, jobs, tasks):
         return []
-    if tasks is None and ids[keep:]:
-        queue.enqueue(ids[keep:])  # Redis; if this fails, the sweeper finds the jobs overdue and queues them
+    if tasks is None and ids:
+        queue.enqueue(ids)  # Redis; if this fails, the sweeper finds the jobs overdue and queues them
     return ids

@@ -1,8 +1,7 @@
-"""The transport: a huey instance (SqliteHuey at ROUTER_DB, RedisHuey with REDIS_URL) and two tasks:
-`fan_out` (an accepted webhook id: turn it into jobs) and `deliver` (a job id).
+"""The transport: a huey instance (SqliteHuey at ROUTER_DB, RedisHuey with REDIS_URL) and one `deliver` task.
 
-huey only carries ids; the store is the source of truth (a dequeued huey task is gone from storage, so a
-worker killed mid-task would lose it — the sweeper finds inbound webhooks and jobs whose task was lost).
+huey only carries job ids; the ledger in the store is the source of truth (a dequeued huey task is
+gone from storage, so a worker killed mid-send would lose it — the ledger's lease brings it back).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
@@ -23,19 +22,7 @@ from router.settings import Settings
 
 NAME = "router"
 _INSERT_TASK = "insert into task (queue, data, priority) values (?, ?, ?)"  # huey's SqliteStorage.enqueue
-
-
-class Handler(Protocol):
-    """What runs the tasks in a worker process (worker.Deliverer)."""
-
-    def __call__(self, job_id: str) -> None:
-        """Deliver one job."""
-
-    def fan_out(self, webhook_id: str) -> None:
-        """Turn one accepted webhook into its jobs and start delivering them."""
-
-
-_handler: Handler | None = None
+_handler: Callable[[str], None] | None = None
 
 
 class _Sqlite(SqliteStorage):
@@ -67,33 +54,24 @@ class _Sqlite(SqliteStorage):
             curs.executemany(_INSERT_TASK, [(self.name, self.to_blob(m), 0) for m in messages])
 
 
-def set_handler(handler: Handler | None) -> None:
-    """Install what runs the tasks in this process (the worker); web processes never set one."""
+def set_handler(handler: Callable[[str], None] | None) -> None:
+    """Install what runs a job id in this process (the worker); web processes never set one."""
     global _handler
     _handler = handler
 
 
-def _running() -> Handler:
-    if _handler is None:
-        raise RuntimeError("a delivery task executed in a process without a delivery worker")
-    return _handler
-
-
 def _deliver(job_id: str) -> None:
-    _running()(job_id)
-
-
-def _fan_out(webhook_id: str) -> None:
-    _running().fan_out(webhook_id)
+    if _handler is None:
+        raise RuntimeError("deliver task executed in a process without a delivery worker")
+    _handler(job_id)
 
 
 class Queue:
-    """The huey instance plus its two tasks; enqueue/schedule ids, read the depth."""
+    """The huey instance plus the one task; enqueue/schedule job ids, read the depth."""
 
     def __init__(self, huey: Huey) -> None:
         self.huey = huey
-        self.tasks: dict[str, TaskWrapper] = {"deliver": huey.task(name="deliver")(_deliver),
-                                              "fan_out": huey.task(name="fan_out")(_fan_out)}
+        self.task: TaskWrapper = huey.task(name="deliver")(_deliver)
         self._same_file: dict[str | None, bool] = {}
 
     @classmethod
@@ -108,26 +86,26 @@ class Queue:
         return cls(Huey(NAME, storage_class=_Sqlite, filename=settings.db_path, journal_mode="wal",
                         timeout=10, results=False))
 
-    def enqueue(self, ids: Iterable[str], kind: str = "deliver") -> None:
-        """Queue each job id (or, with kind "fan_out", accepted webhook id) now; on SQLite in one transaction."""
-        tasks = [self.tasks[kind].s(i) for i in ids]
+    def enqueue(self, job_ids: Iterable[str]) -> None:
+        """Queue each job id for immediate delivery (on SQLite, all in one transaction)."""
+        tasks = [self.task.s(job_id) for job_id in job_ids]
         if isinstance(self.huey.storage, _Sqlite):
             self.huey.storage.enqueue_many([self.huey.serialize_task(t) for t in tasks])
             return
         for task in tasks:
             self.huey.enqueue(task)
 
-    def task_writer(self, ids: Iterable[str], db_path: str | None, kind: str = "deliver") -> Callable[[Any], None] | None:
-        """On SQLite at `db_path`: what inserts the tasks of `ids` on a given connection, so the store can write
-        them in its own transaction (one commit, and no window where a row has no task)."""
+    def task_writer(self, job_ids: Iterable[str], db_path: str | None) -> Callable[[Any], None] | None:
+        """On SQLite at `db_path`: what inserts the jobs' tasks on a given connection, so the store can write
+        them in its own transaction (one commit per webhook, and no window where a job has no task)."""
         storage = self.huey.storage
         if not self._shares_file(db_path):
             return None
-        rows = [(storage.name, self.huey.serialize_task(self.tasks[kind].s(i)), 0) for i in ids]
+        rows = [(storage.name, self.huey.serialize_task(self.task.s(job_id)), 0) for job_id in job_ids]
         return lambda conn: conn.executemany(_INSERT_TASK, rows)
 
     def _shares_file(self, db_path: str | None) -> bool:
-        """Whether the queue is SQLite in the file `db_path` (asked per webhook: the answer is kept)."""
+        """Whether the queue is SQLite in the file `db_path` (asked per fan-out: the answer is kept)."""
         if db_path not in self._same_file:
             storage = self.huey.storage
             self._same_file[db_path] = isinstance(storage, _Sqlite) and bool(db_path) and \
@@ -136,7 +114,7 @@ class Queue:
 
     def schedule(self, job_id: str, delay: float) -> None:
         """Queue a job id to run after `delay` seconds (huey's scheduler moves it when due)."""
-        self.tasks["deliver"].schedule(args=(job_id,), delay=max(0.0, delay))
+        self.task.schedule(args=(job_id,), delay=max(0.0, delay))
 
     def depth(self) -> int:
         """Jobs waiting in the queue now (scheduled retries not included)."""

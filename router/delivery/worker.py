@@ -1,7 +1,4 @@
-"""One job, start to finish: claim → throttle → render → send → record (sent, retrying, dead, suppressed).
-
-Also the fan-out task: an accepted webhook becomes its jobs (fanout.py), the first delivered at once.
-"""
+"""One job, start to finish: claim → throttle → render → send → record (sent, retrying, dead, suppressed)."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from router.channels.base import Channel, DeliveryError, Receipt
-from router.delivery.fanout import fan_out
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
@@ -103,16 +99,6 @@ class Deliverer:
                 return {}
         self._rules.maybe_reload()
         return self._rules.current.targets
-
-    def fan_out(self, webhook_id: str) -> None:
-        """Turn an accepted webhook into its jobs (queued), delivering the first one here and now."""
-        try:
-            ids = fan_out(self.store, self.queue, self.policy.deadline, webhook_id, keep=1)
-        except StoreUnavailable as exc:  # the webhook stays inbound: the sweeper queues it again
-            log.error("webhook %s: store unavailable at fan-out: %s", webhook_id, exc)
-            return
-        if ids:
-            self(ids[0])
 
     def __call__(self, job_id: str) -> None:
         """Deliver one job if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
