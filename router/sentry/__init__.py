@@ -1,17 +1,17 @@
 """The only package that knows Sentry's webhook JSON; re-exports the public API of its modules.
 
-event.py: SentryEvent, parse, build, lookup, subject ids, encoding. shortcuts.py: the Sentry-aware shortcuts.
+event.py: SentryEvent, parse, build, lookup, subject ids, encoding. body.py: the body's JSON, decoded safely.
+shortcuts.py: the Sentry-aware shortcuts.
 details.py: the human-facing facts templates need (summary text, Seer run, preprod build, card subject, …).
 """
 
+from router.sentry.body import MAX_DEPTH, BadPayload
 from router.sentry.event import (
     KNOWN_ACTIONS,
     KNOWN_RESOURCES,
     LEVELS,
-    MAX_DEPTH,
     MISSING,
     SUBJECT_PATHS,
-    BadPayload,
     SentryEvent,
     build,
     encode_like_sentry,
