@@ -6,8 +6,9 @@ Both run under the same gunicorn config (`python:router.gunicorn_conf`, WEB_CONC
 The router (`sentry-router web`, embedded SQLite default) loads 50 realistic rules over 4 targets (Slack
 channel, Slack webhook, email, Apprise); wrk posts a pool of distinct signed real payloads, alternating
 bare/router each round. `dedup_window: 0s` in the bench rules turns content dedup off, so every request
-is a *fresh* webhook (verify + parse + match + dedup claim + one SQLite transaction writing its jobs +
-huey enqueue); `--duplicates` also measures a router whose dedup window holds every body already.
+is a *fresh* webhook (verify + parse + match + one SQLite transaction: the dedup claim and the webhook with
+its notifications; no delivery worker runs, so the webhooks wait in the store); `--duplicates` also
+measures a router whose dedup window holds every body already.
 Needs wrk (`apt-get install wrk`).
 """
 
