@@ -7,7 +7,10 @@ import threading
 import time
 from pathlib import Path
 
-from router.delivery.checkpoint import RESTART_FRAMES, Checkpointer
+import pytest
+
+from router.delivery import checkpoint
+from router.delivery.checkpoint import Checkpointer
 from router.delivery.writelock import write_lock
 
 MAX_ROWS = 100_000  # a bound on what the writers write, whatever happens (about 400 MB of WAL at most)
@@ -26,10 +29,12 @@ def _wal_frames(conn: sqlite3.Connection) -> int:
     return int(conn.execute("pragma wal_checkpoint(PASSIVE)").fetchall()[0][1])
 
 
-def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path) -> None:
+def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two writers that never pause (each transaction under the write lock, as the store's): after a checkpoint
     the WAL is reset instead of growing without end (a PASSIVE checkpoint alone never catches the last frame;
     under bench load the file grew by ~25 MB/s)."""
+    monkeypatch.setattr(checkpoint, "RESTART_FRAMES", 1000)  # 4 MB: a small WAL is enough to show it
+    restart = checkpoint.RESTART_FRAMES
     path = str(tmp_path / "r.sqlite3")
     _connect(path).execute("create table t (k integer primary key, v text)")
     stop, written = threading.Event(), [0]
@@ -47,7 +52,7 @@ def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path) -> No
     conn = _connect(path)
     try:
         deadline = time.monotonic() + 20
-        while (frames := _wal_frames(conn)) < 4 * RESTART_FRAMES and time.monotonic() < deadline:
+        while (frames := _wal_frames(conn)) < 4 * restart and time.monotonic() < deadline:
             time.sleep(0.05)
         grown = Checkpointer(path).checkpoint(conn)
         more = written[0] + 200
@@ -59,4 +64,4 @@ def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path) -> No
         for w in writers:
             w.join(10)
         conn.close()
-    assert frames >= 4 * RESTART_FRAMES and grown >= frames and 0 <= after < grown / 2
+    assert frames >= 4 * restart and grown >= frames and 0 <= after < grown / 2

@@ -54,6 +54,7 @@ def test_accept_writes_the_inbound_webhook_and_refuses_duplicates(store: Store) 
     assert store.accept("issue:created:1", 60, inbound("w1"), NOW)
     assert not store.accept("issue:created:1", 60, inbound("w2"), NOW + 1)
     assert store.inbound("w1") == inbound("w1") and store.inbound("w2") is None
+    assert store.count_inbound() == 1
     assert store.accept("issue:created:2", 60, None, NOW, webhook_id="w3")  # no notifications still claims the key
     assert not store.accept("issue:created:2", 60, None, NOW)
     assert store.inbound("w3") is None and store.jobs(10) == []
@@ -65,7 +66,7 @@ def test_fan_out_replaces_the_webhook_by_its_jobs_once(store: Store) -> None:
     assert store.accept("issue:created:1", 60, inbound("w1"), NOW)
     assert store.fan_out("w1", [a, b])
     assert not store.fan_out("w1", [job()])
-    assert store.inbound("w1") is None
+    assert store.inbound("w1") is None and store.count_inbound() == 0
     assert {j.id for j in store.jobs(10)} == {a.id, b.id}
     got = store.get(a.id)
     assert got is not None and got.status == QUEUED and got.payload == a.payload

@@ -112,7 +112,8 @@ def test_duplicate_by_content_not_request_id(client) -> None:  # type: ignore[no
 
 
 def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]
-    """/-/healthy and /-/ready answer 200, /metrics counts webhooks by resource, action and outcome."""
+    """/-/healthy and /-/ready answer 200, /metrics counts webhooks by resource, action and outcome and shows
+    the accepted webhooks no worker has taken yet."""
     body = sentry_body("error.created")
     client.post("/sentry/webhook", data=body, headers=signed_headers("error", body))
     client.post("/sentry/webhook", data=body, headers=signed_headers("error", body, "bad"))
@@ -123,6 +124,7 @@ def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     assert 'router_webhooks_total{action="created",outcome="accepted",resource="error"}' in text
     assert 'router_webhooks_total{action="",outcome="bad_signature",resource=""}' in text
     assert "router_rules_last_load_successful 1.0" in text
+    assert "router_inbound_waiting 1.0" in text  # no worker runs here: the accepted webhook waits
 
 
 def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:  # type: ignore[no-untyped-def]

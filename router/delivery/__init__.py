@@ -71,8 +71,10 @@ class Delivery:
             raise StoreUnavailable(f"queue: {type(exc).__name__}: {exc}") from None
 
     def scrape_gauges(self) -> list[tuple[str, str, float]]:
-        """Store-backed gauges for /metrics, read at scrape time: queue depth and dead letters."""
+        """Store-backed gauges for /metrics, read at scrape time: queue depth, webhooks waiting, dead letters."""
         return [("router_queue_depth", "Notifications waiting in the queue", float(self.queue_depth())),
+                ("router_inbound_waiting", "Accepted webhooks a worker has not yet turned into notifications "
+                 "(grows while no worker runs)", float(self.store.count_inbound())),
                 ("router_dead_letters", "Notifications that failed for good (`sentry-router deliveries --failed`)",
                  float(self.store.count(DEAD)))]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -14,7 +15,7 @@ from huey.consumer import Consumer
 
 from router.delivery import Delivery
 from router.delivery.queue import set_handler
-from router.delivery.store import HEARTBEAT_PREFIX, StoreUnavailable, new_id
+from router.delivery.store import HEARTBEAT_PREFIX, StoreUnavailable
 from router.delivery.worker import Deliverer
 from router.settings import Settings
 
@@ -109,6 +110,8 @@ class InboxPoller(threading.Thread):
             return 0
         ids = self.delivery.store.due_inbound(time.time(), self.lease, POLL_LIMIT)
         for webhook_id in ids:
+            if self.stopped.is_set():  # the rest are handed out again when their lease runs out
+                break
             try:
                 self.delivery.fan_out(webhook_id)
             except StoreUnavailable:
@@ -131,9 +134,11 @@ class InboxPoller(threading.Thread):
             if found < POLL_LIMIT:
                 self.stopped.wait(self.interval)
 
-    def stop(self) -> None:
-        """Stop polling (a fan-out under way finishes)."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling; a fan-out under way finishes (waited for up to `timeout` seconds)."""
         self.stopped.set()
+        if self.is_alive():
+            self.join(timeout)
 
 
 def make_consumer(delivery: Delivery, threads: int) -> GracefulConsumer:
@@ -145,7 +150,7 @@ def make_consumer(delivery: Delivery, threads: int) -> GracefulConsumer:
 
 def run_worker(settings: Settings) -> int:
     """Consume the queue until SIGINT/SIGTERM; in-flight sends finish (or stay recoverable); exit 0."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:6]}"
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"  # pid 1 in every container
     delivery = Delivery.from_settings(settings)
     deliverer = Deliverer(settings, delivery.store, delivery.queue, owner=owner)
     sweeper = Sweeper(delivery, owner, settings.worker_heartbeat, settings.ledger_retention, deliverer)

@@ -106,6 +106,10 @@ class Store(Protocol):
         out already). `then(tx)` runs in the same transaction (SQLite only: the jobs' task rows)."""
         ...
 
+    def count_inbound(self) -> int:
+        """Accepted webhooks not yet fanned out into jobs."""
+        ...
+
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
         been fanned out by then (so a lost fan-out task is retried, and no webhook is queued twice meanwhile)."""

@@ -102,6 +102,10 @@ class RedisStore:
             raise TypeError("RedisStore.fan_out cannot run another write in its transaction (a Lua script)")
         return bool(self._call("fan_out", webhook_id, *[to_json(_fields(j)) for j in jobs]))
 
+    def count_inbound(self) -> int:
+        """Accepted webhooks not yet fanned out into jobs."""
+        return int(self._do(self.r.zcard, P + "inbound"))
+
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
         been fanned out by then."""

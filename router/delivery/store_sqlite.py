@@ -71,6 +71,10 @@ class SqliteStore(SqliteDb):
                 then(conn)
             return True
 
+    def count_inbound(self) -> int:
+        """Accepted webhooks not yet fanned out into jobs."""
+        return int(self._read("select count(*) from router_inbound")[0][0])
+
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
         been fanned out by then."""
