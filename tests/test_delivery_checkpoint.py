@@ -65,3 +65,22 @@ def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path, monke
             w.join(10)
         conn.close()
     assert frames >= 4 * restart and grown >= frames and 0 <= after < grown / 2
+
+
+def test_a_thread_that_ends_gives_its_lock_descriptor_back(tmp_path: Path) -> None:
+    """Checkpoint threads come and go (they end after a minute idle): each closes the lock file it opened,
+    so a long-running process does not collect open descriptors."""
+    import os
+
+    lock, before = write_lock(str(tmp_path / "r.sqlite3")), len(os.listdir("/proc/self/fd"))
+
+    def use() -> None:
+        with lock.hold():
+            pass
+        lock.forget_thread()
+
+    for _ in range(20):
+        t = threading.Thread(target=use)
+        t.start()
+        t.join()
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -102,3 +102,4 @@ class Checkpointer:
                 time.sleep(self.interval)
         finally:
             conn.close()
+            write_lock(self.path).forget_thread()  # this thread ends: a new one opens its own

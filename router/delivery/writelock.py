@@ -58,3 +58,11 @@ class WriteLock:
             self._local.depth -= 1
             if self._local.depth == 0:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def forget_thread(self) -> None:
+        """Close the calling thread's descriptor; a thread that used the lock calls it before it ends (or its
+        descriptor stays open for the life of the process)."""
+        fd = getattr(self._local, "fd", None)
+        if fd is not None and self._local.pid == os.getpid() and self._local.depth == 0:
+            os.close(fd)
+            self._local.fd = None
