@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from router.delivery.fanout import Notes, event_body, fan_out, throttle_subject
+from router.delivery.fanout import Notes, event_body, fan_out
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_store
@@ -14,7 +14,7 @@ from router.rules.model import MatchResult
 from router.sentry import SentryEvent
 from router.settings import Settings
 
-__all__ = ["Accepted", "Delivery", "Job", "StoreUnavailable", "throttle_subject"]
+__all__ = ["Accepted", "Delivery", "Job", "StoreUnavailable"]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,6 @@ class Queue:
     def __init__(self, huey: Huey) -> None:
         self.huey = huey
         self.task: TaskWrapper = huey.task(name="deliver")(_deliver)
-        self._same_file: dict[str | None, bool] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Queue:
@@ -99,18 +98,11 @@ class Queue:
         """On SQLite at `db_path`: what inserts the jobs' tasks on a given connection, so the store can write
         them in its own transaction (one commit per webhook, and no window where a job has no task)."""
         storage = self.huey.storage
-        if not self._shares_file(db_path):
+        if not isinstance(storage, _Sqlite) or not db_path or \
+                os.path.abspath(storage.filename) != os.path.abspath(db_path):
             return None
         rows = [(storage.name, self.huey.serialize_task(self.task.s(job_id)), 0) for job_id in job_ids]
         return lambda conn: conn.executemany(_INSERT_TASK, rows)
-
-    def _shares_file(self, db_path: str | None) -> bool:
-        """Whether the queue is SQLite in the file `db_path` (asked per fan-out: the answer is kept)."""
-        if db_path not in self._same_file:
-            storage = self.huey.storage
-            self._same_file[db_path] = isinstance(storage, _Sqlite) and bool(db_path) and \
-                os.path.abspath(storage.filename) == os.path.abspath(db_path or "")
-        return self._same_file[db_path]
 
     def schedule(self, job_id: str, delay: float) -> None:
         """Queue a job id to run after `delay` seconds (huey's scheduler moves it when due)."""

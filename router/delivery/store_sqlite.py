@@ -16,7 +16,7 @@ _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "atte
             "payload", "suppressed")
 _SELECT = f"select {', '.join(_COLUMNS)} from router_job"
 _INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
-_INBOUND_COLUMNS = ("id, created_at, resource, request_id, received_at, body_sha256, body, notes")
+_INBOUND_COLUMNS = "id, created_at, resource, request_id, received_at, body_sha256, body, notes"
 _INSERT_INBOUND = ("insert into router_inbound (id, created_at, due_at, resource, request_id, received_at, "
                    "body_sha256, body, notes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, ?) on conflict (key) do update "
