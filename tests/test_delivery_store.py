@@ -264,3 +264,28 @@ def test_a_store_file_from_before_webhook_ids_is_upgraded(tmp_path: Path) -> Non
     assert not store.accept("issue:created:1", 60, None, NOW, webhook_id="new")
     assert store.original("issue:created:1") is None
     assert store.accept("issue:created:2", 60, None, NOW, webhook_id="w2") and store.original("issue:created:2") == "w2"
+
+
+
+def test_a_forked_child_knows_its_pid_and_draws_other_ids() -> None:
+    """A forked child (a gunicorn worker) sees its own pid in the cached `forks.pid()` that per-process state
+    (connections, lock descriptors) is checked against, and draws ids from a reseeded generator: parent and
+    child never make the same random parts."""
+    import os
+
+    from router.delivery import forks
+
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report through the pipe, never return into pytest
+        try:
+            ids = " ".join(new_id()[13:] for _ in range(50))
+            os.write(write_end, f"{int(forks.pid() == os.getpid())} {ids}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        same_pid, *child_ids = pipe.read().decode().split()
+    os.waitpid(child, 0)
+    assert same_pid == "1" and forks.pid() == os.getpid()
+    assert set(child_ids).isdisjoint(new_id()[13:] for _ in range(50))  # 28 random bits each

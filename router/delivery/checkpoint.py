@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 
+from router.delivery.forks import pid
 from router.delivery.writelock import write_lock
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def _passive(conn: sqlite3.Connection) -> tuple[int, int]:
 
 def checkpointer(db_path: str) -> Checkpointer:
     """The Checkpointer of this process for a database file (a fork gets its own: threads do not survive it)."""
-    key = (os.getpid(), os.path.abspath(db_path))
+    key = (pid(), os.path.abspath(db_path))
     with _GUARD:
         found = _SHARED.get(key)
         if found is None:

@@ -6,7 +6,6 @@ the write path), writers queued on an flock (writelock.py) rather than SQLite's 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from router.delivery.checkpoint import Checkpointer, checkpointer
+from router.delivery.forks import pid
 from router.delivery.store import StoreUnavailable
 from router.delivery.writelock import write_lock
 
@@ -31,11 +31,12 @@ SCHEMA = (
     # one B-tree, not a table plus its key's index: a page fewer per webhook (files made before keep theirs)
     """create table if not exists router_dedup (key text primary key, expires_at real not null,
         webhook_id text not null default '') without rowid""",
-    # accepted webhooks until the worker fans them out into jobs (fanout.py); rows live for milliseconds, ids
-    # sort by time: one B-tree, appended to
+    # accepted webhooks until the worker fans them out into jobs (fanout.py); rows live for milliseconds and
+    # ids sort by time, so both B-trees are appended to. Not WITHOUT ROWID: such a row stores at most ~1 KB
+    # in its leaf and a webhook (body + notes) is usually more, costing an overflow page per commit
     """create table if not exists router_inbound (id text primary key, created_at real not null,
         due_at real not null, resource text not null, request_id text not null, received_at real not null,
-        body_sha256 text not null, body blob not null, notes text not null) without rowid""",
+        body_sha256 text not null, body blob not null, notes text not null)""",
     """create table if not exists router_throttle (key text primary key, until real not null,
         suppressed integer not null default 0, holder text not null, carried integer not null default 0,
         expires_at real not null)""",
@@ -52,15 +53,19 @@ class SqliteDb:
         self._local = threading.local()
         self._schema_done = False
         self._write_lock = write_lock(path)
+        self._ckpt: tuple[int, Checkpointer] | None = None
 
     @property
     def _checkpointer(self) -> Checkpointer:
-        return checkpointer(self.path)
+        ckpt = self._ckpt
+        if ckpt is None or ckpt[0] != pid():  # a forked child has its own (threads do not survive a fork)
+            ckpt = self._ckpt = (pid(), checkpointer(self.path))
+        return ckpt[1]
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None and self._local.pid == pid():
             return conn
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
@@ -74,13 +79,14 @@ class SqliteDb:
             if "webhook_id" not in {row[1] for row in conn.execute("pragma table_info(router_dedup)")}:
                 conn.execute("alter table router_dedup add column webhook_id text not null default ''")  # 0.1 files
             self._schema_done = True
-        self._local.conn, self._local.pid = conn, os.getpid()
+        self._local.conn, self._local.pid = conn, pid()
         return conn
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
-        with self._write_lock.hold():
+        held = self._write_lock.acquire()  # not hold(): one generator fewer on every webhook's write
+        try:
             try:
                 conn = self._conn()
                 conn.execute("begin immediate")
@@ -95,6 +101,9 @@ class SqliteDb:
                 if isinstance(exc, sqlite3.Error):  # disk full, I/O error, corrupt file: the store is unusable
                     raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
                 raise
+        finally:
+            if held:
+                self._write_lock.release()
         self._checkpointer.nudge()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from router.delivery.forks import pid
 
 _SHARED: dict[str, WriteLock] = {}
 _SHARED_GUARD = threading.Lock()
@@ -34,35 +35,45 @@ class WriteLock:
 
     def _fd(self) -> int:
         fd = getattr(self._local, "fd", None)
-        if fd is not None and self._local.pid == os.getpid():
+        if fd is not None and self._local.pid == pid():
             return fd
         # after a fork the inherited descriptor shares its lock with the parent: open our own
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._local.fd, self._local.pid, self._local.depth = fd, os.getpid(), 0
+        self._local.fd, self._local.pid, self._local.depth = fd, pid(), 0
         return fd
+
+    def acquire(self) -> bool:
+        """Take the lock (re-entrant within a thread); False when it cannot be had (an unwritable folder: SQLite's
+        own locking is all there is then). Every True is followed by one release()."""
+        try:
+            fd = self._fd()
+        except OSError:
+            return False
+        if self._local.depth == 0:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        self._local.depth += 1
+        return True
+
+    def release(self) -> None:
+        """Undo one acquire() that returned True."""
+        self._local.depth -= 1
+        if self._local.depth == 0:
+            fcntl.flock(self._local.fd, fcntl.LOCK_UN)
 
     @contextmanager
     def hold(self) -> Iterator[None]:
         """Hold the lock for the block (re-entrant within a thread)."""
-        try:
-            fd = self._fd()
-        except OSError:  # the folder is not writable: fall back to SQLite's own locking
-            yield
-            return
-        if self._local.depth == 0:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        self._local.depth += 1
+        held = self.acquire()
         try:
             yield
         finally:
-            self._local.depth -= 1
-            if self._local.depth == 0:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            if held:
+                self.release()
 
     def forget_thread(self) -> None:
         """Close the calling thread's descriptor; a thread that used the lock calls it before it ends (or its
         descriptor stays open for the life of the process)."""
         fd = getattr(self._local, "fd", None)
-        if fd is not None and self._local.pid == os.getpid() and self._local.depth == 0:
+        if fd is not None and self._local.pid == pid() and self._local.depth == 0:
             os.close(fd)
             self._local.fd = None
