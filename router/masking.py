@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 MASK = "****"
 # user:password@ in any URL-looking text, and Slack tokens / incoming-webhook paths.
@@ -14,16 +14,38 @@ _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+")
 _SLACK_HOOK = re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/]+")
 
 
+# query parameters that carry credentials by name (token=, apikey=, password=, auth=, sig=…)
+_SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|cred|bearer|session", re.IGNORECASE)
+# schemes whose address is host, port and path, not credentials (Apprise's json/form/xml post to any URL)
+_PLAIN_SCHEMES = frozenset({"http", "https", "mailto", "mailtos", "smtp", "smtps", "starttls", "redis", "rediss",
+                            "json", "jsons", "form", "forms", "xml", "xmls"})
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    """(key, value) pairs as written, and decoded where that differs (either may reach a log line)."""
+    pairs = []
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        pairs.append((key, value))
+        if "%" in item:
+            pairs.append((unquote(key), unquote(value)))
+    return [(k, v) for k, v in pairs if v]
+
+
 def url_secrets(url: str) -> list[str]:
-    """The secret parts of a URL: its password and, for token-in-path services, its path segments."""
+    """The secret parts of a URL: its password; query values named like credentials and Apprise's HTTP headers
+    (`?+X-Api-Key=…`); for token-in-URL services (Apprise's discord://ID/TOKEN, pover://USER@TOKEN,
+    tgram://BOT:TOKEN/CHAT) every long part of the address, path and query."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return []
     found = [parts.password] if parts.password else []
-    if parts.scheme not in ("http", "https", "mailto", "mailtos", "smtp", "smtps", "starttls", "redis", "rediss", "json", "jsons", "form", "forms", "xml", "xmls"):
-        # Apprise services (discord://ID/TOKEN, slack://A/B/C, tgram://TOKEN/...) carry credentials in host and path.
-        found.extend(p for p in [parts.hostname or "", *parts.path.split("/")] if len(p) >= 8)
+    query = _query(parts.query)
+    found.extend(v for k, v in query if k.startswith(("+", "%2B", "%2b")) or _SECRET_PARAM.search(k))
+    if parts.scheme.lower() not in _PLAIN_SCHEMES:
+        pieces = [*re.split("[@:]", parts.netloc), *parts.path.split("/"), *(v for _, v in query)]
+        found.extend(p for p in pieces if len(p) >= 8)
     elif "hooks.slack.com" in (parts.hostname or ""):
         found.extend(p for p in parts.path.split("/") if len(p) >= 8 and p != "services")
     return found

@@ -26,7 +26,9 @@ CLIENT_SECRET = "csec-Zq81-client-secret"
 BOT_TOKEN = "xoxb-4242-SECRETBOT-token"
 SMTP_PASSWORD = "smtpPW-Secret-777"
 APPRISE_PASSWORD = "apprisePW-Secret-555"
-SECRETS = (CLIENT_SECRET, BOT_TOKEN, SMTP_PASSWORD, APPRISE_PASSWORD)
+APPRISE_HEADER = "hdr-Secret-Api-Key-777"   # an HTTP header Apprise sends (`?+X-Api-Key=`)
+APPRISE_TOKEN = "qry-Secret-Token-888"       # a query parameter named like a credential
+SECRETS = (CLIENT_SECRET, BOT_TOKEN, SMTP_PASSWORD, APPRISE_PASSWORD, APPRISE_HEADER, APPRISE_TOKEN)
 
 RULES = """\
 version: 1
@@ -62,7 +64,8 @@ def world(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
         env = {"SENTRY_CLIENT_SECRET": CLIENT_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.url,
                "SMTP_URL": f"smtp://mailer:{SMTP_PASSWORD}@127.0.0.1:{dead}",
                "CHAT_URL": f"json://bot:{APPRISE_PASSWORD}@127.0.0.1:{sink.port}/hook",
-               "DEAD_URL": f"json://bot:{APPRISE_PASSWORD}@127.0.0.1:{dead}/x",
+               "DEAD_URL": f"json://bot:{APPRISE_PASSWORD}@127.0.0.1:{dead}/x?+X-Api-Key={APPRISE_HEADER}"
+                           f"&token={APPRISE_TOKEN}",
                "ROUTER_RULES": str(tmp_path / "rules.yaml"), "ROUTER_DB": str(tmp_path / "r.sqlite3"),
                "ROUTER_TEMPLATES": str(tmp_path / "templates"), "ROUTER_RELOAD_INTERVAL": "0"}
         (tmp_path / "rules.yaml").write_text(RULES)
