@@ -14,40 +14,57 @@ _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+")
 _SLACK_HOOK = re.compile(r"(hooks\.slack\.com/services/)[A-Za-z0-9/]+")
 
 
-# query parameters that carry credentials by name (token=, apikey=, password=, auth=, sig=…)
-_SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|cred|bearer|session", re.IGNORECASE)
+# query parameter names (split into words: `X-Api-Key`, `access_token`, `apiKey`) that carry credentials
+_SECRET_WORDS = frozenset({"token", "key", "apikey", "apitoken", "secret", "password", "passwd", "pass", "pwd",
+                           "auth", "authorization", "sig", "signature", "credential", "credentials", "bearer",
+                           "session", "accesskey", "privatekey"})
+# HTTP headers (Apprise's `?+Name=value`) that are never credentials
+_PLAIN_HEADERS = frozenset({"accept", "accept-language", "accept-encoding", "content-type", "content-encoding",
+                            "user-agent", "cache-control"})
 # schemes whose address is host, port and path, not credentials (Apprise's json/form/xml post to any URL)
 _PLAIN_SCHEMES = frozenset({"http", "https", "mailto", "mailtos", "smtp", "smtps", "starttls", "redis", "rediss",
                             "json", "jsons", "form", "forms", "xml", "xmls"})
+_TOKEN_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9]).{16,}")  # a long path segment of letters and digits
+SHORTEST = 8  # a value shorter than this is only a secret by position (a password), not by its name or shape
 
 
-def _query(query: str) -> list[tuple[str, str]]:
-    """(key, value) pairs as written, and decoded where that differs (either may reach a log line)."""
-    pairs = []
-    for item in query.split("&"):
-        key, _, value = item.partition("=")
-        pairs.append((key, value))
-        if "%" in item:
-            pairs.append((unquote(key), unquote(value)))
-    return [(k, v) for k, v in pairs if v]
+def _both(text: str) -> list[str]:
+    """`text` as written and, if it differs, percent-decoded (Apprise decodes; either may reach a log line)."""
+    decoded = unquote(text)
+    return [text, decoded] if decoded != text else [text]
+
+
+def _named_secret(key: str) -> bool:
+    key = unquote(key).lower()
+    if key.startswith("+"):  # an HTTP header Apprise sends
+        return key[1:] not in _PLAIN_HEADERS
+    words = re.split(r"[^a-z0-9]+", key.lstrip(":-"))
+    return any(w in _SECRET_WORDS for w in words) or "".join(words) in _SECRET_WORDS
 
 
 def url_secrets(url: str) -> list[str]:
     """The secret parts of a URL: its password; query values named like credentials and Apprise's HTTP headers
-    (`?+X-Api-Key=…`); for token-in-URL services (Apprise's discord://ID/TOKEN, pover://USER@TOKEN,
-    tgram://BOT:TOKEN/CHAT) every long part of the address, path and query."""
+    (`?+X-Api-Key=…`); long token-like path segments (`/api/webhooks/ID/TOKEN`); and for token-in-address
+    services (Apprise's discord://ID/TOKEN, pover://USER@TOKEN, tgram://BOT:TOKEN/CHAT) every long part of the
+    address and path."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return []
-    found = [parts.password] if parts.password else []
-    query = _query(parts.query)
-    found.extend(v for k, v in query if k.startswith(("+", "%2B", "%2b")) or _SECRET_PARAM.search(k))
+    found = _both(parts.password) if parts.password else []
+    for item in re.split("[&;]", parts.query):  # Apprise splits on both
+        key, _, value = item.partition("=")
+        if len(value) >= SHORTEST and _named_secret(key):
+            found.extend(_both(value))
+    segments = parts.path.split("/")
     if parts.scheme.lower() not in _PLAIN_SCHEMES:
-        pieces = [*re.split("[@:]", parts.netloc), *parts.path.split("/"), *(v for _, v in query)]
-        found.extend(p for p in pieces if len(p) >= 8)
-    elif "hooks.slack.com" in (parts.hostname or ""):
-        found.extend(p for p in parts.path.split("/") if len(p) >= 8 and p != "services")
+        pieces = [*re.split("[@:]", parts.netloc), *segments]
+        found.extend(d for p in pieces if len(p) >= SHORTEST for d in _both(p))
+    else:
+        for token in (p for p in segments if _TOKEN_LIKE.fullmatch(p)):  # and its halves: bot<ID>:<TOKEN>
+            found.extend(d for q in {token, *token.split(":")} if len(q) >= SHORTEST for d in _both(q))
+        if "hooks.slack.com" in (parts.hostname or ""):
+            found.extend(p for p in segments if len(p) >= SHORTEST and p != "services")
     return found
 
 

@@ -22,6 +22,17 @@ CASES = [  # url, the secrets it holds, what stays readable
      ["hooks.slack.com/services/"]),
     ("http://example.com/a?format=json&to=x", [], ["http://example.com/a?format=json&to=x"]),
     ("redis://:pw-42@localhost:6379/0", ["pw-42"], ["localhost:6379/0"]),
+    ("json://h/x?format=text;+X-Api-Key=semisecret99", ["semisecret99"], ["format=text;+X-Api-Key="]),
+    ("discord://1234567890/tok%2Den1234567890", ["tok%2Den1234567890", "tok-en1234567890"], ["discord://"]),
+    ("https://discord.com/api/webhooks/123456789012345678/AbCdEf1234567890GhIjKl", ["AbCdEf1234567890GhIjKl"],
+     ["https://discord.com/api/webhooks/"]),
+    ("https://api.telegram.org/bot123456789:ABCdefGHIjklMNOpqr/sendMessage", ["ABCdefGHIjklMNOpqr"],
+     ["api.telegram.org/", "/sendMessage"]),
+    # nothing secret: options, plain headers and words that merely contain "key" or "auth" stay readable
+    ("json://h/hook?+Accept=application/json&+Content-Type=application/json&keyword=truetrue", [],
+     ["+Accept=application/json", "+Content-Type=application/json", "keyword=truetrue"]),
+    ("ntfys://user:pw123456@ntfy.example.com/topic?auth=token&format=markdown", ["pw123456"],
+     ["auth=token", "format=markdown", "/topic"]),
 ]
 
 
