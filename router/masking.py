@@ -28,10 +28,10 @@ _TOKEN_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9]).{16,}")  # a long path segm
 SHORTEST = 8  # a value shorter than this is only a secret by position (a password), not by its name or shape
 
 
-def _both(text: str) -> list[str]:
-    """`text` as written and, if it differs, percent-decoded (Apprise decodes; either may reach a log line)."""
-    decoded = unquote(text)
-    return [text, decoded] if decoded != text else [text]
+def _long(pieces: Iterable[str]) -> list[str]:
+    """The pieces of SHORTEST or more characters, each as written and, where it differs, percent-decoded
+    (Apprise decodes them; either form may reach a log line)."""
+    return [form for p in pieces if len(p) >= SHORTEST for form in {p, unquote(p)}]
 
 
 def _named_secret(key: str) -> bool:
@@ -51,20 +51,19 @@ def url_secrets(url: str) -> list[str]:
         parts = urlsplit(url)
     except ValueError:
         return []
-    found = _both(parts.password) if parts.password else []
+    found = list({parts.password, unquote(parts.password)}) if parts.password else []
     for item in re.split("[&;]", parts.query):  # Apprise splits on both
         key, _, value = item.partition("=")
-        if len(value) >= SHORTEST and _named_secret(key):
-            found.extend(_both(value))
+        if _named_secret(key):
+            found += _long([value])
     segments = parts.path.split("/")
     if parts.scheme.lower() not in _PLAIN_SCHEMES:
-        pieces = [*re.split("[@:]", parts.netloc), *segments]
-        found.extend(d for p in pieces if len(p) >= SHORTEST for d in _both(p))
+        found += _long([*re.split("[@:]", parts.netloc), *segments])
     else:
-        for token in (p for p in segments if _TOKEN_LIKE.fullmatch(p)):  # and its halves: bot<ID>:<TOKEN>
-            found.extend(d for q in {token, *token.split(":")} if len(q) >= SHORTEST for d in _both(q))
+        for token in (p for p in segments if _TOKEN_LIKE.fullmatch(p)):
+            found += _long({token, *token.split(":")})  # and its halves: bot<ID>:<TOKEN>
         if "hooks.slack.com" in (parts.hostname or ""):
-            found.extend(p for p in segments if len(p) >= SHORTEST and p != "services")
+            found += _long(p for p in segments if p != "services")
     return found
 
 
