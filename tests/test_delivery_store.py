@@ -93,6 +93,22 @@ def test_due_inbound_hands_out_each_webhook_once_per_lease_oldest_first(store: S
     assert store.due_inbound(NOW + 31, 30, 100) == [second]
 
 
+def test_a_webhook_that_keeps_failing_to_fan_out_is_retried_ever_more_slowly_never_dropped(store: Store) -> None:
+    """Each further lease of a webhook that is never fanned out lasts twice as long (30 s, 60 s, 120 s…), up to
+    2**MAX_LEASE_DOUBLINGS leases (about an hour between tries), and it stays in the store."""
+    from router.delivery.store import MAX_LEASE_DOUBLINGS
+
+    wid = new_id()
+    assert store.accept("poison", 60, inbound(wid), NOW)
+    at = NOW
+    for n in range(MAX_LEASE_DOUBLINGS + 3):
+        length = 30 * 2 ** min(n, MAX_LEASE_DOUBLINGS)
+        assert store.due_inbound(at, 30, 10) == [wid], f"lease {n + 1}"
+        assert store.due_inbound(at + length - 1, 30, 10) == [], f"lease {n + 1} lasts {length} s"
+        at += length
+    assert length == 30 * 128 and store.count_inbound() == 1 and store.inbound(wid) == inbound(wid)
+
+
 def test_ids_sort_by_creation_time() -> None:
     """Webhook and job ids sort in the order they were made, to the microsecond (new rows append to each
     index), and never repeat."""
@@ -265,6 +281,25 @@ def test_a_store_file_from_before_webhook_ids_is_upgraded(tmp_path: Path) -> Non
     assert store.original("issue:created:1") is None
     assert store.accept("issue:created:2", 60, None, NOW, webhook_id="w2") and store.original("issue:created:2") == "w2"
 
+
+def test_an_inbound_table_from_before_lease_counts_is_upgraded(tmp_path: Path) -> None:
+    """A SQLite file whose inbound table predates lease counts (2026-11-26, WITHOUT ROWID) gets the column: the
+    webhooks waiting in it are handed out, leased and fanned out as usual."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("""create table router_inbound (id text primary key, created_at real not null,
+            due_at real not null, resource text not null, request_id text not null, received_at real not null,
+            body_sha256 text not null, body blob not null, notes text not null) without rowid""")
+        i = inbound("waiting")
+        conn.execute("insert into router_inbound values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (i.webhook_id, i.created_at, i.created_at, i.resource, i.request_id, i.received_at,
+                      i.body_sha256, i.body, i.notes))
+    store = SqliteStore(str(path))
+    assert store.due_inbound(NOW, 30, 10) == ["waiting"] and store.due_inbound(NOW + 29, 30, 10) == []
+    assert store.due_inbound(NOW + 30, 30, 10) == ["waiting"] and store.due_inbound(NOW + 89, 30, 10) == []
+    assert store.inbound("waiting") == i and store.fan_out("waiting", [job()]) and store.count_inbound() == 0
 
 
 def test_a_forked_child_knows_its_pid_and_draws_other_ids() -> None:

@@ -117,6 +117,7 @@ class InboxPoller(threading.Thread):
             except StoreUnavailable:
                 raise
             except Exception:  # a bug must not hold up the others; this one is handed out again after its lease
+                # (twice as long each time: store.MAX_LEASE_DOUBLINGS)
                 log.exception("webhook %s: fan-out failed", webhook_id)
         return len(ids)
 

@@ -29,7 +29,9 @@ local ids = redis.call('ZRANGEBYSCORE', 'router:inbound', '-inf', ARGV[1], 'LIMI
 local out = {}
 for _, id in ipairs(ids) do
   if redis.call('EXISTS', 'router:in:' .. id) == 1 then
-    redis.call('ZADD', 'router:inbound', ARGV[2], id)
+    local before = redis.call('HINCRBY', 'router:in:' .. id, 'leases', 1) - 1
+    local due = tonumber(ARGV[1]) + tonumber(ARGV[2]) * 2 ^ math.min(before, tonumber(ARGV[4]))
+    redis.call('ZADD', 'router:inbound', string.format('%.6f', due), id)
     out[#out + 1] = id
   else
     redis.call('ZREM', 'router:inbound', id)

@@ -36,7 +36,7 @@ SCHEMA = (
     # in its leaf and a webhook (body + notes) is usually more, costing an overflow page per commit
     """create table if not exists router_inbound (id text primary key, created_at real not null,
         due_at real not null, resource text not null, request_id text not null, received_at real not null,
-        body_sha256 text not null, body blob not null, notes text not null)""",
+        body_sha256 text not null, body blob not null, notes text not null, leases integer not null default 0)""",
     """create table if not exists router_throttle (key text primary key, until real not null,
         suppressed integer not null default 0, holder text not null, carried integer not null default 0,
         expires_at real not null)""",
@@ -76,8 +76,10 @@ class SqliteDb:
         if not self._schema_done:
             for ddl in SCHEMA:
                 conn.execute(ddl)
-            if "webhook_id" not in {row[1] for row in conn.execute("pragma table_info(router_dedup)")}:
-                conn.execute("alter table router_dedup add column webhook_id text not null default ''")  # 0.1 files
+            for table, column in (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
+                                  ("router_inbound", "leases integer not null default 0")):  # of 2026-11-26
+                if column.split()[0] not in {row[1] for row in conn.execute(f"pragma table_info({table})")}:
+                    conn.execute(f"alter table {table} add column {column}")
             self._schema_done = True
         self._local.conn, self._local.pid = conn, pid()
         return conn

@@ -38,6 +38,9 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+MAX_LEASE_DOUBLINGS = 7  # the 8th and later leases of one inbound webhook last 128 leases (~1 h at 30 s)
+
+
 def new_id() -> str:
     """A unique id for jobs and webhooks that sorts by creation time: 13 hex digits of µs since the epoch and
     7 random ones (20 chars). New rows land at the end of each index instead of on a random page."""
@@ -113,7 +116,9 @@ class Store(Protocol):
 
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
-        been fanned out by then (so a lost fan-out task is retried, and no webhook is queued twice meanwhile)."""
+        been fanned out by then (so a lost fan-out task is retried, and no webhook is queued twice meanwhile),
+        twice as long after each further lease, up to `lease` × 2**MAX_LEASE_DOUBLINGS (a webhook whose fan-out
+        keeps failing is retried about hourly, never dropped)."""
         ...
 
     def original(self, dedup_key: str) -> str | None:

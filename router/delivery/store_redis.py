@@ -11,7 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
-from router.delivery.store import TERMINAL, Inbound, Job, StoreUnavailable, to_json
+from router.delivery.store import MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, to_json
 from router.masking import mask_url
 
 P = "router:"
@@ -108,8 +108,8 @@ class RedisStore:
 
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
-        been fanned out by then."""
-        return [i.decode() for i in self._call("due_inbound", repr(now), repr(now + lease), limit)]
+        been fanned out by then, twice as long after each further lease (up to MAX_LEASE_DOUBLINGS)."""
+        return [i.decode() for i in self._call("due_inbound", repr(now), repr(lease), limit, MAX_LEASE_DOUBLINGS)]
 
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key`, if known."""

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from router.delivery.sqlite_db import SqliteDb
-from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, QUEUED, RETRYING, SENDING, TERMINAL, Inbound, Job,
-                                   to_json)
+from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
+                                   TERMINAL, Inbound, Job, to_json)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
@@ -77,13 +77,13 @@ class SqliteStore(SqliteDb):
 
     def due_inbound(self, now: float, lease: float, limit: int) -> list[str]:
         """Inbound webhooks due at `now`, oldest first; each is due again `lease` seconds later unless it has
-        been fanned out by then."""
+        been fanned out by then, twice as long after each further lease (up to MAX_LEASE_DOUBLINGS)."""
         if not self._read("select 1 from router_inbound where due_at <= ? limit 1", (now,)):
             return []  # the worker polls this often: no write transaction when nothing is due
-        with self._tx() as conn:
-            rows = conn.execute("update router_inbound set due_at = ? where id in (select id from router_inbound "
-                                "where due_at <= ? order by id limit ?) returning id",
-                                (now + lease, now, limit)).fetchall()
+        with self._tx() as conn:  # (`leases` on the right is the count before this lease)
+            rows = conn.execute("update router_inbound set leases = leases + 1, due_at = ? + ? * (1 << min(leases, ?)) "
+                                "where id in (select id from router_inbound where due_at <= ? order by id limit ?) "
+                                "returning id", (now, lease, MAX_LEASE_DOUBLINGS, now, limit)).fetchall()
         return sorted(r[0] for r in rows)
 
     def original(self, dedup_key: str) -> str | None:
