@@ -298,6 +298,7 @@ def test_an_inbound_table_from_before_lease_counts_is_upgraded(tmp_path: Path) -
                       i.body_sha256, i.body, i.notes))
     store = SqliteStore(str(path))
     assert store.due_inbound(NOW, 30, 10) == ["waiting"] and store.due_inbound(NOW + 29, 30, 10) == []
+    assert SqliteStore(str(path)).count_inbound() == 1  # another process opening the upgraded file: no error
     assert store.due_inbound(NOW + 30, 30, 10) == ["waiting"] and store.due_inbound(NOW + 89, 30, 10) == []
     assert store.inbound("waiting") == i and store.fan_out("waiting", [job()]) and store.count_inbound() == 0
 

@@ -43,6 +43,10 @@ SCHEMA = (
     "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
 )
 
+# columns added since a table was first made: files from before get them when first opened
+UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
+            ("router_inbound", "leases integer not null default 0"))  # files of 2026-11-26
+
 
 class SqliteDb:
     """Connections to one SQLite file that are safe across threads and forked processes."""
@@ -76,10 +80,12 @@ class SqliteDb:
         if not self._schema_done:
             for ddl in SCHEMA:
                 conn.execute(ddl)
-            for table, column in (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
-                                  ("router_inbound", "leases integer not null default 0")):  # of 2026-11-26
-                if column.split()[0] not in {row[1] for row in conn.execute(f"pragma table_info({table})")}:
+            for table, column in UPGRADES:
+                try:  # no look first: two processes upgrading at once would both find the column missing
                     conn.execute(f"alter table {table} add column {column}")
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column name" not in str(exc):
+                        raise
             self._schema_done = True
         self._local.conn, self._local.pid = conn, pid()
         return conn
