@@ -20,8 +20,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise ConfigError(MISSING_SECRET)
     configure_logging(settings)
     from router.web import bp  # after logging, so import-time messages are formatted too
+    from router.api.views import bp as api_bp
+    from router.console.views import bp as console_bp
 
     app = Flask("router")
     app.extensions["router"] = Runtime.start(settings)
     app.register_blueprint(bp)
+    app.register_blueprint(api_bp)        # both answer 404 while ROUTER_ADMIN_TOKEN is unset
+    app.register_blueprint(console_bp)
     return app

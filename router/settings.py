@@ -68,6 +68,8 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("worker_threads", "ROUTER_WORKER_THREADS", "8", _int, "concurrent sends per worker process"),
     ("worker_heartbeat", "ROUTER_WORKER_HEARTBEAT", "10", _float,
      "seconds of silence after which a worker is presumed dead and its in-flight sends are re-queued"),
+    ("admin_tokens", "ROUTER_ADMIN_TOKEN", "", _secrets,
+     "turns on the admin API (/api/v1, Bearer) and console (/ui/, HTTP Basic password); several, comma-separated"),
     ("thread_ttl", "ROUTER_THREAD_TTL", "2592000", _float,
      "seconds a Slack issue card is remembered for threading (default 30 days); later notifications start a new card"),
 )
@@ -100,6 +102,7 @@ class Settings:
     worker_threads: int = 8
     worker_heartbeat: float = 10.0
     thread_ttl: float = 2592000.0
+    admin_tokens: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -123,7 +126,7 @@ class Settings:
         """Every secret this configuration holds, for masking in output."""
         from router.masking import url_secrets
 
-        found = list(self.client_secrets)
+        found = list(self.client_secrets) + list(self.admin_tokens)
         if self.slack_bot_token:
             found.append(self.slack_bot_token)
         for url in (self.smtp_url, self.redis_url):

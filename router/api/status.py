@@ -1,0 +1,42 @@
+"""GET /api/v1/status: rules, store, queue depth and dead letters, as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+
+from router.api import bp
+from router.api.http import json_response
+from router.delivery import StoreUnavailable
+from router.delivery.store import DEAD
+from router.runtime import Runtime
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["router"]
+
+
+def status_report(rt: Runtime) -> dict[str, Any]:
+    """What the status endpoint and page show; never a secret (no URLs, no tokens)."""
+    rt.rules.maybe_reload()
+    rules = rt.rules.status()
+    report: dict[str, Any] = {
+        "rules": {"source": rules.source, "sha256": rules.digest, "rules": rules.rules, "targets": rules.targets,
+                  "last_reload_ok": rules.ok, "last_reload_error": rules.error},
+        "store": {"kind": "redis" if rt.settings.redis_url else "sqlite", "reachable": True, "error": None},
+        "queue_depth": None, "dead_letters": None,
+    }
+    try:
+        rt.delivery.ping()
+        report["queue_depth"] = rt.delivery.queue_depth()
+        report["dead_letters"] = rt.delivery.store.count(DEAD)
+    except StoreUnavailable as exc:
+        report["store"].update(reachable=False, error=str(exc))
+    return report
+
+
+@bp.get("/status")
+def status() -> Response:
+    """The router's health as an operator needs it."""
+    return json_response(status_report(_rt()))
