@@ -16,6 +16,7 @@ import orjson
 
 from router import sentry
 from router.delivery.queue import Queue
+from router.delivery.quiet import quiet_notes
 from router.delivery.store import Inbound, Job, Store, new_id, to_json
 from router.masking import without_secrets
 from router.rules.model import Notification, Rule, Target
@@ -56,7 +57,8 @@ class Notes:
             throttle = rule.throttle if rule.throttle is not None else default_throttle
             hit = self._cache[key] = (rule, target, to_json({
                 "rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
-                "type": target.type, "options": options, "masked": masked}))
+                "type": target.type, "options": options, "masked": masked,
+                **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}))
         return hit[2]
 
 
@@ -70,7 +72,8 @@ def jobs_of(inbound: Inbound, deadline: float, now: float) -> list[Job]:
                 target_type=n["type"], created_at=inbound.created_at, updated_at=now, next_at=now,
                 deadline_at=inbound.created_at + deadline,
                 payload={"event": ev, "template": n["template"], "throttle": n["throttle"], "subject": subject,
-                         "options": n["options"], "masked": n["masked"]})
+                         "options": n["options"], "masked": n["masked"],
+                         **{k: n[k] for k in ("mute", "active") if k in n}})
             for n in notes]
 
 

@@ -41,6 +41,8 @@ SCHEMA = (
         suppressed integer not null default 0, holder text not null, carried integer not null default 0,
         expires_at real not null)""",
     "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
+    # silences (silence_store.py): finished_at is when it stops holding back (null: until its issue resolves)
+    "create table if not exists router_silence (id text primary key, finished_at real, body text not null)",
 )
 
 # columns added since a table was first made: files from before get them when first opened

@@ -1,4 +1,5 @@
-"""One job, start to finish: claim → throttle → render → send → record (sent, retrying, dead, suppressed)."""
+"""One job, start to finish: claim → quiet (silences, quiet hours) → throttle → render → send → record (sent,
+retrying, dead, suppressed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from router.channels.base import Channel, DeliveryError, Receipt
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
+from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 from router.delivery.threads import CardThreads, threaded
 from router.masking import mask, url_secrets
@@ -64,6 +66,7 @@ class Deliverer:
         self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url)
         self.channel_for = channel_for or build_channel
         self.threads = CardThreads(store, self.renderer, settings.thread_ttl)
+        self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
         self._rules = self._load_rules()
@@ -120,6 +123,9 @@ class Deliverer:
             self._failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
 
     def _run(self, job: Job) -> None:
+        event = SentryEvent.from_dict(job.payload["event"])
+        if self._quieted(job, event):
+            return
         suppressed = job.suppressed
         if suppressed is None:
             allowed, suppressed = self._throttle(job)
@@ -127,7 +133,6 @@ class Deliverer:
                 self._record(job, SUPPRESSED, error=f"throttled ({suppressed} suppressed in this window)")
                 _count(job.target_type, "suppressed")
                 return
-        event = SentryEvent.from_dict(job.payload["event"])
         try:
             target = job_target(job, self._targets())
             if threaded(target, event):  # one live Slack card per issue or incident (threads.py)
@@ -140,6 +145,18 @@ class Deliverer:
             return
         self._record(job, SENT, receipt=_plain_receipt(receipt), suppressed=suppressed)
         _count(job.target_type, "sent", time.time() - job.created_at)
+
+    def _quieted(self, job: Job, event: SentryEvent) -> bool:
+        """The quiet step: a silence or the rule's quiet hours hold the job back → recorded suppressed."""
+        self._targets()  # the live rules, reloaded if changed: their time_intervals
+        intervals = self._rules.current.time_intervals if self._rules is not None else {}
+        reason = self.quiet.reason(job, event, intervals, time.time())
+        if reason is None:
+            return False
+        self._record(job, SUPPRESSED, error=reason)
+        _count(job.target_type, "suppressed")
+        log.info("job %s to %s suppressed: %s", job.id, job.target, reason)
+        return True
 
     def _throttle(self, job: Job) -> tuple[bool, int]:
         window = float(job.payload.get("throttle") or 0)

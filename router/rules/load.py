@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from router.rules.conditions import Compiler, kind
+from router.rules.intervals import IntervalCompiler, TimeInterval, interval_names
 from router.rules.match import build_index
 from router.rules.model import Rule, RuleSet, RulesSettings, Target
 from router.rules.targets import build_target, unknown_keys
@@ -24,9 +25,10 @@ from router.rules.yamlio import LList, LMap, Path, YamlSyntaxError, parse_yaml, 
 
 log = logging.getLogger(__name__)
 
-TOP_KEYS = ("version", "settings", "targets", "rules")
+TOP_KEYS = ("version", "settings", "targets", "time_intervals", "rules")
 SETTINGS_KEYS = ("dedup_window", "default_throttle")
-RULE_KEYS = ("name", "description", "match", "notify", "template", "throttle", "stop")
+RULE_KEYS = ("name", "description", "match", "notify", "template", "throttle", "stop", "mute_time_intervals",
+             "active_time_intervals")
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -123,6 +125,7 @@ class _Loader:
         self.problems: list[tuple[int, Path, str]] = []
         self.unset: set[Path] = set()       # values whose ${VAR} was missing: nothing more to say
         self.compiler = Compiler(self.report)
+        self.intervals: dict[str, TimeInterval] = {}
 
     def report(self, line: int, path: Path, message: str) -> None:
         """Record one problem at a line and key path (not a second one about an unset ${VAR}'s value)."""
@@ -149,6 +152,12 @@ class _Loader:
             return (f'rule "{name}"' if isinstance(name, str) and name else f"rule #{path[1] + 1}"), path[2:]
         if len(path) >= 2 and path[0] == "targets":
             return f'target "{path[1]}"', path[2:]
+        if len(path) >= 2 and path[0] == "time_intervals" and isinstance(path[1], int):
+            items = self.tree.get("time_intervals") if isinstance(self.tree, dict) else None
+            item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            return (f'time interval "{name}"' if isinstance(name, str) and name
+                    else f"time interval #{path[1] + 1}"), path[2:]
         if path and path[0] == "settings":
             return "settings", path[1:]
         return "", path
@@ -166,9 +175,11 @@ class _Loader:
             self.report(tree.value_lines.get("version", 1), ("version",), f"{got} (expected version: 1)")
         settings = self.settings(tree.get("settings"), tree.value_lines.get("settings", 1))
         target_names, targets = self.targets(tree.get("targets"), tree.value_lines.get("targets", 1))
+        self.intervals = IntervalCompiler(self.report).block(tree.get("time_intervals"),
+                                                             tree.value_lines.get("time_intervals", 1))
         rules = self.rules(tree.get("rules"), tree.value_lines.get("rules", 1), target_names)
         return RuleSet(rules=rules, targets=targets, settings=settings, source=self.source, digest=digest,
-                       index=build_index(rules))
+                       index=build_index(rules), time_intervals=self.intervals)
 
     def settings(self, spec: Any, line: int) -> RulesSettings:
         """The `settings:` block (optional)."""
@@ -243,8 +254,10 @@ class _Loader:
         description = spec.get("description", "")
         if not isinstance(description, str):
             self.report(at("description"), (*path, "description"), f"expected text, got {kind(description)}")
+        quiet = {key: interval_names(spec[key], (*path, key), at(key), self.intervals, self.report)
+                 for key in ("mute_time_intervals", "active_time_intervals") if key in spec}
         return Rule(name=str(name), match=match, notify=notify, template=template, throttle=throttle,
-                    stop=stop is True, description=str(description or ""), line=spec.line)
+                    stop=stop is True, description=str(description or ""), line=spec.line, **quiet)
 
     def notify(self, spec: LMap, path: Path, targets: frozenset[str]) -> tuple[str, ...]:
         """`notify:` — one target name or a list of them, each declared under `targets:`."""

@@ -39,6 +39,8 @@ class Rule:
     stop: bool = False
     description: str = ""
     line: int = 0
+    mute_time_intervals: tuple[str, ...] = ()     # names from `time_intervals:`: held back while any holds
+    active_time_intervals: tuple[str, ...] = ()   # sent only while one of these holds
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class RuleSet:
     source: str = ""                # the file it came from
     digest: str = ""                # sha256 hex of the file's bytes
     index: Any = None               # match.py's per-(resource, action) index, built at load
+    time_intervals: Mapping[str, Any] = field(default_factory=dict)   # name → intervals.TimeInterval
 
 
 @dataclass(frozen=True)
