@@ -201,3 +201,7 @@ from router.rules.commands import check, test  # noqa: E402
 
 main.add_command(check)
 main.add_command(test)
+
+from router.silence_cli import silence  # noqa: E402
+
+main.add_command(silence)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from router.delivery.silence_store import Silences, active, silences_of
 from router.delivery.store import Job, Store
@@ -50,6 +51,10 @@ class Quiet:
         return muted(tuple(mute), tuple(on), intervals, datetime.fromtimestamp(now, timezone.utc))
 
 
+    @staticmethod
+    def _matches(silence: Silence, event: SentryEvent) -> bool:
+        return compile_match(silence.match).holds(event)
+
     def _matcher(self, silence: Silence) -> Group:
         matcher = self._matchers.get(silence.id)
         if matcher is None:
@@ -62,3 +67,16 @@ class Quiet:
 def _resolves(event: SentryEvent, issue_id: str) -> bool:
     return event.resource == "issue" and event.action == "resolved" and \
         str(event.shortcuts.get("issue_id", "")) == issue_id
+
+
+def verdicts(ruleset: Any, event: SentryEvent, notifications: Any, moment: float, silences: Silences | None) -> list[str]:
+    """For `sentry-router test --at`: one line per notification, sent or held back (and why) at `moment`."""
+    live = active(silences, moment) if silences is not None else []
+    lines = []
+    for n in notifications:
+        held = next((f"silence {s.id}" + (f" ({s.reason})" if s.reason else "") for s in live
+                     if Quiet._matches(s, event) and not (s.issue_id and _resolves(event, s.issue_id))), None)
+        held = held or muted(n.rule.mute_time_intervals, n.rule.active_time_intervals, ruleset.time_intervals,
+                             datetime.fromtimestamp(moment, timezone.utc))
+        lines.append(f'  → {n.target.name}, from rule "{n.rule.name}": ' + (f"held back: {held}" if held else "sent"))
+    return lines

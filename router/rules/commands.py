@@ -82,7 +82,10 @@ def rules_for_test(path: str) -> RuleSet:
 @click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
 @click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
 @click.option("--send", is_flag=True, help="really deliver the notifications (default: only show them)")
-def test(payload: str, resource: str | None, rules: str | None, templates: str | None, send: bool) -> None:
+@click.option("--at", "at", default=None, metavar="TIME",
+              help="show what silences and quiet hours decide at this moment (RFC 3339; default now)")
+def test(payload: str, resource: str | None, rules: str | None, templates: str | None, send: bool,
+         at: str | None) -> None:
     """Show which rules match a payload, why (each condition), and the message each target would get."""
     from router.sentry import BadPayload, parse
 
@@ -102,7 +105,33 @@ def test(payload: str, resource: str | None, rules: str | None, templates: str |
     if not result.notifications:
         click.echo("nobody would be notified")
         return
+    show_quiet(ruleset, event, result.notifications, at, settings)
     _show_and_send(event, result, settings.replace(templates_path=templates or settings.templates_path), send)
+
+
+def show_quiet(ruleset: RuleSet, event: object, notifications: object, at: str | None, settings: Settings) -> None:
+    """What silences and quiet hours decide for each notification at `at` (RFC 3339), else now."""
+    import os
+    import time
+
+    from router.delivery.quiet import verdicts
+    from router.delivery.silence_store import silences_of
+    from router.delivery.store import StoreUnavailable, open_store
+    from router.rules.silence import parse_time, rfc3339
+
+    moment = parse_time(at) if at else time.time()
+    if moment is None:
+        raise click.BadParameter(f"{at!r}: expected an RFC 3339 time with an offset, like 2026-11-29T23:00:00+01:00",
+                                 param_hint="--at")
+    has_store = bool(settings.redis_url) or os.path.exists(settings.db_path)  # `test` never creates a store
+    silences = silences_of(open_store(settings)) if has_store else None
+    try:
+        lines = verdicts(ruleset, event, notifications, moment, silences)
+    except StoreUnavailable as exc:
+        click.echo(f"note: silences not consulted: {exc}", err=True)
+        lines = verdicts(ruleset, event, notifications, moment, None)
+    click.echo(f"\nat {rfc3339(moment)} (silences{'' if has_store else ': none, no store yet'}, quiet hours):")
+    click.echo("\n".join(lines))
 
 
 def _show_and_send(event: object, result: object, settings: Settings, send: bool) -> None:
