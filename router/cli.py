@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
-import uuid
-from importlib import resources
 
 import click
 
@@ -150,57 +145,13 @@ def replay(job_id: str) -> None:
     raise click.ClickException(f"cannot replay {job_id}: only dead letters can be replayed ({why})")
 
 
-def sample_names() -> list[str]:
-    """The bundled sample payloads, as RESOURCE.ACTION[.variant] names."""
-    folder = resources.files("router") / "samples"
-    return sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
-
-
-def sample_body(name: str) -> tuple[str, bytes]:
-    """A bundled sample's resource and its bytes exactly as Sentry would send them."""
-    from router.sentry import encode_like_sentry
-
-    if name not in sample_names():
-        raise click.BadParameter(f"no bundled sample {name!r} (one of: {', '.join(sample_names())})",
-                                 param_hint="RESOURCE.ACTION")
-    payload = json.loads((resources.files("router") / "samples" / f"{name}.json").read_text("utf-8"))
-    return name.split(".")[0], encode_like_sentry(payload)
-
-
-@main.command("send-sample")
-@click.argument("name", metavar="RESOURCE.ACTION")
-@click.option("--url", default=None, help="router address (default http://127.0.0.1:$PORT)")
-@click.option("--secret", default=None, help="client secret to sign with (default: the first of $SENTRY_CLIENT_SECRET)")
-def send_sample(name: str, url: str | None, secret: str | None) -> None:
-    """Sign a bundled sample exactly as Sentry does and POST it to a running router."""
-    from router.verify import sign
-
-    settings = _settings()
-    secret = secret or (settings.client_secrets[0] if settings.client_secrets else None)
-    if not secret:
-        raise click.ClickException("no secret to sign with: set SENTRY_CLIENT_SECRET or pass --secret")
-    resource, body = sample_body(name)
-    base = (url or f"http://127.0.0.1:{settings.port}").rstrip("/")
-    target = base if base.endswith("/sentry/webhook") else base + "/sentry/webhook"
-    req = urllib.request.Request(target, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "sentry-router send-sample",
-        "Sentry-Hook-Resource": resource, "Sentry-Hook-Signature": sign(body, secret),
-        "Sentry-Hook-Timestamp": str(int(__import__("time").time())), "Request-ID": uuid.uuid4().hex})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            click.echo(f"{resp.status} {resp.read().decode('utf-8', 'replace').strip()}")
-    except urllib.error.HTTPError as exc:
-        click.echo(f"{exc.code} {exc.read().decode('utf-8', 'replace').strip()}")
-        sys.exit(1)
-    except (urllib.error.URLError, OSError) as exc:
-        raise click.ClickException(f"could not reach {target}: {getattr(exc, 'reason', exc)}") from None
-
-
 # `check` and `test` live with the rules engine (router/rules/commands.py).
 from router.rules.commands import check, test  # noqa: E402
+from router.send_sample import send_sample  # noqa: E402
 
 main.add_command(check)
 main.add_command(test)
+main.add_command(send_sample)
 
 from router.silence_cli import silence  # noqa: E402
 
