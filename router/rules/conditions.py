@@ -7,12 +7,12 @@ its expected value, the actual value and whether it held).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from router.rules import operators as ops
+from router.rules.patterns import PatternError, compile_glob, compile_regex
 from router.rules.yamlio import LList, LMap, Path, Report
 from router.sentry import LEVELS, MISSING, SentryEvent
 from router.sentry.paths import getter
@@ -203,10 +203,10 @@ class Compiler:
                 return self._bad(line, path, f"expected a {'regular expression' if op == 'regex' else 'glob pattern'} "
                                              f"as text, got {kind(one)}")
             try:
-                preds.append(ops.regex(re.compile(one) if op == "regex" else ops.glob_pattern(one)))
-            except re.error as exc:
-                return self._bad(line, path, f"bad regular expression {show(one)}: {exc} "
-                                             "(expected a Python regular expression; it must match the whole value)")
+                preds.append(ops.regex(compile_regex(one) if op == "regex" else compile_glob(one)))
+            except PatternError as exc:
+                what = "regular expression" if op == "regex" else "glob pattern"
+                return self._bad(line, path, f"bad {what} {show(one)}: {exc}")
         return preds[0] if len(preds) == 1 else ops.any_of(preds)
 
     def ordered(self, field: str, op: str, arg: Any, path: Path, line: int) -> ops.Predicate | None:

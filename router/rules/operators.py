@@ -6,12 +6,11 @@ exist satisfies nothing except `exists: false` and a `not` whose inner condition
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from router.rules.patterns import Matcher
 from router.rules.yamlio import YFloat, YInt
 from router.sentry import LEVELS, MISSING
 
@@ -19,6 +18,10 @@ Predicate = Callable[[Any], bool]
 
 OPERATORS = ("eq", "in", "not", "regex", "glob", "contains", "exists", "gt", "gte", "lt", "lte")
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+# What a payload controls in matching is bounded: the text a regex, glob or contains sees (Sentry itself cuts
+# messages at 8,192 characters) and the list items contains looks at. Depth is bounded when parsing.
+MAX_TEXT = 8192
+MAX_ITEMS = 1000
 _ORDERING = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
              "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
 
@@ -86,17 +89,12 @@ def negate(pred: Predicate) -> Predicate:
     return lambda actual: not pred(actual)
 
 
-def regex(pattern: re.Pattern[str]) -> Predicate:
-    """Full match of the value's text (numbers are matched as written)."""
+def regex(matches: Matcher) -> Predicate:
+    """Full match of the value's text (numbers as written; only the first MAX_TEXT characters are seen)."""
     def pred(actual: Any) -> bool:
         return actual is not MISSING and actual is not None and is_scalar(actual) \
-            and pattern.fullmatch(text(actual) or "") is not None
+            and matches((text(actual) or "")[:MAX_TEXT])
     return pred
-
-
-def glob_pattern(pattern: str) -> re.Pattern[str]:
-    """A shell glob (`*`, `?`, `[abc]`), case-sensitive, as a compiled regex."""
-    return re.compile(fnmatch.translate(pattern))
 
 
 def contains(expected: Any) -> Predicate:
@@ -105,9 +103,9 @@ def contains(expected: Any) -> Predicate:
 
     def pred(actual: Any) -> bool:
         if isinstance(actual, str):
-            return want in actual
+            return want in actual[:MAX_TEXT]
         if isinstance(actual, (list, tuple)):
-            return any(item_eq(item) for item in actual)
+            return any(item_eq(item) for item in actual[:MAX_ITEMS])
         if isinstance(actual, Mapping):
             return want in actual
         return False
