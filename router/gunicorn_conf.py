@@ -12,7 +12,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
-worker_class = "sync"
+# Threads, and a deadline per request: slow or idle clients cannot take every worker (router/serving.py)
+worker_class = "router.serving.DeadlineWorker"
+threads = _settings.web_threads
 # Per-request access logging cost ~25% of ingest throughput; the app logs one line per webhook instead.
 accesslog = None
 errorlog = "-"

@@ -54,6 +54,10 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("host", "ROUTER_HOST", "0.0.0.0", _str, "listen address of `serve`/`web`"),
     ("port", "PORT", "8000", _int, "listen port"),
     ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
+    ("web_threads", "ROUTER_WEB_THREADS", "16", _int,
+     "requests each web process serves at once (slow clients hold one each, for at most ROUTER_READ_TIMEOUT)"),
+    ("read_timeout", "ROUTER_READ_TIMEOUT", "10", _float,
+     "seconds a client may take to send one request's headers and body; then its connection is closed"),
     ("sentry_url", "SENTRY_URL", "", _opt, "your organisation's Sentry address, for links"),
     ("max_body", "ROUTER_MAX_BODY", "1048576", _int, "largest accepted webhook body, bytes"),
     ("reload_interval", "ROUTER_RELOAD_INTERVAL", "2", _float,
@@ -91,6 +95,8 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8000
     web_concurrency: int = 2
+    web_threads: int = 16
+    read_timeout: float = 10.0
     sentry_url: str | None = None
     max_body: int = 1048576
     reload_interval: float = 2.0

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from router import metrics, pipeline
+from router import metrics, pipeline, sentry
 from router.delivery import StoreUnavailable
 from router.masking import one_line
 from router.runtime import Runtime
@@ -59,14 +59,16 @@ def webhook() -> Response:
     else:
         out = pipeline.ingest(rt, body, request.headers)
     ev = out.event
-    # unsigned input never names a label: it would let anyone grow the metric's cardinality
-    metrics.WEBHOOKS.labels(ev.resource if ev else "", ev.action if ev else "", out.outcome).inc()
+    # labels are names Sentry sends or "other": neither unsigned nor signed input grows the metric's cardinality
+    resource = sentry.label(ev.resource, sentry.KNOWN_ACTIONS) if ev else ""
+    action = sentry.label(ev.action, sentry.KNOWN_ACTIONS.get(ev.resource, ())) if ev else ""
+    metrics.WEBHOOKS.labels(resource, action, out.outcome).inc()
     if out.outcome not in ("accepted", "duplicate"):
         log.info("webhook refused: %s: %s", out.outcome, out.reason)
         return _error(out.outcome, out.reason, {"Retry-After": "5"} if out.outcome == "unavailable" else None)
     assert ev is not None
     metrics.INGEST_SECONDS.observe(time.perf_counter() - start)
-    log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, ev.action,
+    log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, one_line(ev.action),
              one_line(ev.subject_id), ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
     return _json(202, {"id": out.webhook_id, "resource": ev.resource, "action": ev.action,
                        "matched": list(out.matched), "duplicate": out.outcome == "duplicate"})

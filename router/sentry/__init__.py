@@ -1,11 +1,12 @@
 """The only package that knows Sentry's webhook JSON; re-exports the public API of its modules.
 
 event.py: SentryEvent, parse, build, lookup, subject ids, encoding. body.py: the body's JSON, decoded safely.
-shortcuts.py: the Sentry-aware shortcuts.
+shortcuts.py: the Sentry-aware shortcuts. shape.py: which resource a body really is; bounded metric labels.
 details.py: the human-facing facts templates need (summary text, Seer run, preprod build, card subject, …).
 """
 
 from router.sentry.body import MAX_DEPTH, BadPayload
+from router.sentry.shape import body_resource, label
 from router.sentry.event import (
     KNOWN_ACTIONS,
     KNOWN_RESOURCES,
@@ -22,4 +23,5 @@ from router.sentry.event import (
 )
 
 __all__ = ["KNOWN_ACTIONS", "KNOWN_RESOURCES", "LEVELS", "MAX_DEPTH", "MISSING", "SUBJECT_PATHS", "BadPayload",
-           "SentryEvent", "build", "encode_like_sentry", "issue_link", "lookup", "parse", "thaw"]
+           "SentryEvent", "body_resource", "build", "encode_like_sentry", "issue_link", "label", "lookup", "parse",
+           "thaw"]

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from router.sentry.body import BadPayload, decode
+from router.sentry.shape import contradiction
 from router.sentry.shortcuts import extract
 
 MISSING: Any = object()  # a path that does not exist in an event
@@ -122,6 +123,9 @@ def parse(body: bytes, resource: str | None, request_id: str = "", received_at: 
         raise BadPayload("body: \"action\" is missing or not a string")
     if not _ACTION.fullmatch(action):
         raise BadPayload("body: \"action\" is empty, longer than 64 characters or holds control characters")
+    data = payload.get("data")
+    if isinstance(data, dict) and (why := contradiction(resource, data)):
+        raise BadPayload(why)
     return build(resource, payload, request_id=request_id,
                  received_at=time.time() if received_at is None else received_at,
                  body_sha256=body_sha256 or hashlib.sha256(body).hexdigest())

@@ -1,0 +1,118 @@
+"""The web half under slow clients: a real gunicorn with the router's worker class and read deadline."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import CONSOLE_RULES, SECRET, free_port, signed_headers
+
+READ_TIMEOUT = 2
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory) -> Iterator[int]:  # type: ignore[no-untyped-def]
+    """`sentry-router web` with ONE process on 127.0.0.1 and a 2 s read deadline; its port."""
+    tmp = tmp_path_factory.mktemp("serving")
+    (tmp / "rules.yaml").write_text(CONSOLE_RULES)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "ROUTER_", "PROMETHEUS_", "REDIS_"))}
+    env.update(SENTRY_CLIENT_SECRET=SECRET, ROUTER_RULES=str(tmp / "rules.yaml"), ROUTER_DB=str(tmp / "r.sqlite3"),
+               ROUTER_TEMPLATES=str(tmp / "tpl"), PORT=str(port), ROUTER_READ_TIMEOUT=str(READ_TIMEOUT))
+    proc = subprocess.Popen([sys.executable, "-m", "router", "web", "--host", "127.0.0.1", "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def slowloris(port: int, stop: threading.Event, every: float = 0.3) -> int:
+    """Trickle header lines on fresh connections until `stop`; how many connections the server closed."""
+    closed = 0
+    while not stop.is_set():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"POST /sentry/webhook HTTP/1.1\r\nHost: x\r\n")
+                n = 0
+                while not stop.wait(every):
+                    s.sendall(b"X-Slow-%d: a\r\n" % n)
+                    n += 1
+        except OSError:
+            closed += 1
+    return closed
+
+
+def post(port: int, body: bytes = b'{"action": "created", "data": {"issue": {"id": "7"}}}') -> int:
+    """Status of one signed webhook, waiting up to 30 s for the answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/sentry/webhook", body=body, headers=signed_headers("issue", body, SECRET))
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_slow_clients_do_not_stop_ingest(web: int) -> None:
+    """With 8 connections trickling headers into one web process, signed webhooks still get their 202."""
+    stop = threading.Event()
+    attackers = [threading.Thread(target=slowloris, args=(web, stop), daemon=True) for _ in range(8)]
+    for t in attackers:
+        t.start()
+    try:
+        time.sleep(0.5)
+        assert [post(web) for _ in range(3)] == [202, 202, 202]
+    finally:
+        stop.set()
+        for t in attackers:
+            t.join(10)
+
+
+def test_a_slow_client_is_cut_off_at_the_read_deadline(web: int) -> None:
+    """A client still sending headers after ROUTER_READ_TIMEOUT has its connection closed (not held forever)."""
+    with socket.create_connection(("127.0.0.1", web), timeout=READ_TIMEOUT * 10) as s:
+        s.sendall(b"POST /sentry/webhook HTTP/1.1\r\nHost: x\r\n")
+        closed = False
+        for sent in range(200):          # 200 lines at 0.2 s: far longer than the deadline
+            time.sleep(0.2)
+            try:
+                s.sendall(b"X-Slow-%d: a\r\n" % sent)
+                closed = s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+            except BlockingIOError:
+                continue                 # nothing from the server yet: still open
+            except OSError:
+                closed = True
+            if closed:
+                break
+    assert closed
+
+
+def test_a_stalled_body_gets_an_answer_and_frees_the_thread(web: int) -> None:
+    """A body that stops arriving is answered (4xx or closed) after the deadline, and the server serves on."""
+    with socket.create_connection(("127.0.0.1", web), timeout=READ_TIMEOUT * 10) as s:
+        s.sendall(b"POST /sentry/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
+        answer = s.recv(200)
+    assert answer == b"" or answer.startswith((b"HTTP/1.1 4", b"HTTP/1.0 4")), answer
+    assert post(web) == 202
