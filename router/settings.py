@@ -59,7 +59,7 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("read_timeout", "ROUTER_READ_TIMEOUT", "10", _float,
      "seconds a client may take to send one request's headers and body; then its connection is closed"),
     ("sentry_url", "SENTRY_URL", "", _opt, "your organisation's Sentry address, for links"),
-    ("max_body", "ROUTER_MAX_BODY", "1048576", _int, "largest accepted webhook body, bytes"),
+    ("max_body", "ROUTER_MAX_BODY", "10485760", _int, "largest accepted webhook body, bytes (10 MiB)"),
     ("reload_interval", "ROUTER_RELOAD_INTERVAL", "2", _float,
      "seconds between checks of the rules file for changes"),
     ("log_level", "ROUTER_LOG_LEVEL", "INFO", _str, "log level: DEBUG, INFO, WARNING, ERROR"),
@@ -98,7 +98,7 @@ class Settings:
     web_threads: int = 16
     read_timeout: float = 10.0
     sentry_url: str | None = None
-    max_body: int = 1048576
+    max_body: int = 10485760
     reload_interval: float = 2.0
     log_level: str = "INFO"
     retry_attempts: int = 8

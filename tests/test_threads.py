@@ -259,7 +259,7 @@ def test_incident_lifecycle_one_card_edited_replies_and_broadcast(delivery: Deli
 def test_incident_critical_again_after_warning_edits_the_card_back(delivery: Delivery, fake_slack: FakeSlack) -> None:
     """critical → warning → critical: the card ends 🔴 Critical, with both later ones as replies."""
     target = threaded_target()
-    # dedup_window 0: within the window a second `critical` of one incident is a duplicate at ingest (SENTRY.md key)
+    # dedup_window 0: the test reuses descriptions; a real second `critical` differs in its metric value (dedup.py)
     ts = send(delivery, incident("32", "critical"), target, dedup_window=0).receipt["ts"]
     send(delivery, incident("32", "warning"), target, dedup_window=0)
     send(delivery, incident("32", "critical", events=5000), target, dedup_window=0)

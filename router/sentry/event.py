@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from router.sentry.body import BadPayload, decode
+from router.sentry.dedup import dedup_key
 from router.sentry.shape import contradiction
 from router.sentry.shortcuts import extract
 
@@ -65,14 +66,18 @@ class SentryEvent:
     @property
     def subject_id(self) -> str:
         """What the webhook is about (issue id, event id, …), else the body's SHA-256."""
+        return self._subject() or f"sha256:{self.body_sha256}"
+
+    def _subject(self) -> str | None:
         path = SUBJECT_PATHS.get(self.resource)
         value = lookup(self, path) if path else MISSING
-        return f"sha256:{self.body_sha256}" if value in (MISSING, None, "") else str(value)
+        return None if value in (MISSING, None, "") else str(value)
 
     @property
     def dedup_key(self) -> str:
-        """Content key for duplicate detection: resource, action and subject id."""
-        return f"{self.resource}:{self.action}:{self.subject_id}"
+        """Content key for duplicate detection: a retry of one delivery shares it, a different event does not
+        (dedup.py)."""
+        return dedup_key(self.resource, self.action, self._subject(), self.data, self.actor)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form, for queue jobs and `from_dict`."""
