@@ -253,7 +253,8 @@ def _chunked(total: int, size: int = 65536) -> Iterator[bytes]:
 
 
 def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:  # type: ignore[no-untyped-def]
-    """A declared 100 MB body (64 KB sent) and a chunked 3 MB one get 413 at once; the worker's RSS stays small."""
+    """A declared 100 MB body (64 KB sent) and a chunked one past ROUTER_MAX_BODY (10 MiB) get 413 at once; the
+    worker's RSS stays small."""
     port, worker = gunicorn
     rss_before = _rss_kb(worker)
     for _ in range(3):
@@ -261,7 +262,7 @@ def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:
         assert _status(port, _webhook_head("Content-Length: 104857600\r\n"), iter([b"{" * 65536])) == 413
         assert time.monotonic() - start < 3
         start = time.monotonic()
-        assert _status(port, _webhook_head("Transfer-Encoding: chunked\r\n"), _chunked(3 * 1024 * 1024)) == 413
+        assert _status(port, _webhook_head("Transfer-Encoding: chunked\r\n"), _chunked(11 * 1024 * 1024)) == 413
         assert time.monotonic() - start < 5
     assert _rss_kb(worker) - rss_before < 16 * 1024
     assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
