@@ -60,7 +60,7 @@ def _bad_requests() -> list[tuple[str, str, dict, bytes, int]]:
 
     no_resource = {k: v for k, v in good.items() if k != "Sentry-Hook-Resource"}
     no_sig = {k: v for k, v in good.items() if k != "Sentry-Hook-Signature"}
-    big = b'{"action":"created","data":{"x":"' + b"a" * 1100000 + b'"}}'
+    big = b'{"action":"created","data":{"x":"' + b"a" * (10 * 1024 * 1024) + b'"}}'  # past ROUTER_MAX_BODY
     return [
         ("wrong secret", "POST", signed_headers("issue", body, "wrong"), body, 401),
         ("missing signature", "POST", no_sig, body, 401),
