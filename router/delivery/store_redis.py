@@ -11,7 +11,8 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
-from router.delivery.store import MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, to_json
+from router.delivery.store import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, pack_payload,
+                                   to_json, unpack_payload)
 from router.masking import mask_url
 
 P = "router:"
@@ -22,7 +23,7 @@ _FLOAT = ("created_at", "updated_at", "next_at", "deadline_at", "lease_until")
 def _fields(job: Job) -> dict[str, str]:
     d = {k: v for k, v in job.summary().items() if k not in ("receipt",)}
     d.update(deadline_at=job.deadline_at, lease_until=job.lease_until, owner=job.owner,
-             receipt=json.dumps(dict(job.receipt)), payload=to_json(job.payload))
+             receipt=json.dumps(dict(job.receipt)), payload=pack_payload(job.payload))
     return {k: str(v) for k, v in d.items()}
 
 
@@ -34,7 +35,7 @@ def _job(raw: Mapping[bytes | str, bytes | str]) -> Job:
     out.update({k: int(d.get(k) or 0) for k in _INT})
     out.update({k: float(d.get(k) or 0) for k in _FLOAT})
     out["receipt"] = json.loads(d.get("receipt") or "{}")
-    out["payload"] = json.loads(d.get("payload") or "{}")
+    out["payload"] = unpack_payload(d.get("payload"))
     sup = d.get("suppressed", "")
     out["suppressed"] = int(sup) if sup not in ("", "None") else None
     return Job(**out)

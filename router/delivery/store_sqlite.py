@@ -9,7 +9,7 @@ from typing import Any
 
 from router.delivery.sqlite_db import SqliteDb
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
-                                   TERMINAL, Inbound, Job, to_json)
+                                   TERMINAL, Inbound, Job, pack_payload, unpack_payload)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
@@ -26,14 +26,14 @@ _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, 
 def _job(row: Sequence[Any]) -> Job:
     d = dict(zip(_COLUMNS, row))
     d["receipt"] = json.loads(d["receipt"] or "{}")
-    d["payload"] = json.loads(d["payload"] or "{}")
+    d["payload"] = unpack_payload(d["payload"])
     return Job(**d)
 
 
 def _row(job: Job) -> tuple[Any, ...]:
     d = {c: getattr(job, c) for c in _COLUMNS}
     d["receipt"] = json.dumps(dict(job.receipt))
-    d["payload"] = to_json(job.payload)
+    d["payload"] = pack_payload(job.payload)
     return tuple(d[c] for c in _COLUMNS)
 
 
