@@ -15,6 +15,7 @@ from router.rules.silence import new_silence
 from router.settings import Settings
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
+from tests.fakes.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 
 RULES = """\
@@ -89,3 +90,26 @@ def test_quiet_hours_suppress_with_reason(settings: Settings, fake_slack: FakeSl
     with running_worker(settings) as delivery:
         assert outcome(delivery, 7, "created", MatchResult(("quiet",), (Notification(rule, target),))) == expected
     assert len(fake_slack.messages()) == (1 if expected[0] == SENT else 0)
+
+
+def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: FakeSlack, redis_server) -> None:  # noqa: F811
+    """On Redis too: a silence added through one handle suppresses in a worker on another; ended, the next is sent."""
+    from router.delivery.store_redis import RedisStore
+    from router.delivery.worker import Deliverer
+
+    redis_server.flush()
+    settings = worker_settings(tmp_path, fake_slack.url, redis_url=redis_server.url)
+    delivery = Delivery.from_settings(settings)
+    deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="w1")
+    silences_of(RedisStore(redis_server.url)).add(new_silence({"match": {"project": {"exists": True}},
+                                                               "duration": "1h"}, time.time(), "sil-redis"))
+
+    def run(n: int) -> tuple[str, str]:
+        job_id = delivery.fan_out(delivery.accept(issue_event(n), notify(slack_target()), 0, 0).webhook_id)[0]
+        deliverer(job_id)
+        job = delivery.store.get(job_id)
+        return job.status, job.last_error
+
+    assert run(21) == (SUPPRESSED, "sil-redis")
+    silences_of(RedisStore(redis_server.url)).end("sil-redis", time.time(), "expired")
+    assert run(22) == (SENT, "")
