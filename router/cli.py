@@ -121,7 +121,7 @@ def deliveries(failed: bool, limit: int, webhook_id: str, as_json: bool) -> None
     from router.delivery.ledger_cli import json_lines, table
 
     try:
-        jobs = Delivery.from_settings(_settings()).deliveries(limit, failed, webhook_id)
+        jobs = Delivery.from_settings(_settings(), existing=True).deliveries(limit, failed, webhook_id)
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json_lines(jobs) if as_json else table(jobs))
@@ -134,7 +134,7 @@ def replay(job_id: str) -> None:
     from router.delivery import Delivery, StoreUnavailable
 
     try:
-        delivery = Delivery.from_settings(_settings())
+        delivery = Delivery.from_settings(_settings(), existing=True)
         if delivery.replay(job_id):
             click.echo(f"{job_id} queued again")
             return

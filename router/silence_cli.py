@@ -14,10 +14,10 @@ from router.settings import Settings, SettingsError
 
 def _silences() -> Any:
     from router.delivery.silence_store import silences_of
-    from router.delivery.store import open_store
+    from router.delivery.store import open_existing_store
 
     try:
-        return silences_of(open_store(Settings.from_env()))
+        return silences_of(open_existing_store(Settings.from_env()))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -15,6 +15,8 @@ from router.settings import Settings
 from router.verify import sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The shipped rules/rules.yaml as committed: users edit theirs, so tests read this copy.
+EXAMPLE_RULES = Path(__file__).parent / "rules_data" / "example.yaml"
 SECRET = "test-client-secret"
 ALL_FIXTURES = sorted(p.name[: -len(".json")] for p in FIXTURES.glob("*.json"))
 

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.rules.load import RulesError, load_rules_text
+from tests.conftest import EXAMPLE_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = (ROOT / "rules" / "rules.yaml").read_text("utf-8")
+EXAMPLE = EXAMPLE_RULES.read_text("utf-8")
 CORPUS = sorted((ROOT / "tests" / "rules_corpus").glob("*.yaml"))
 ERROR_LINE = re.compile(r"^hostile\.yaml:\d+: \S")
 HYPO = settings(max_examples=100, deadline=None)

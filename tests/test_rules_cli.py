@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
+from tests.conftest import EXAMPLE_RULES
 
 REPO = Path(__file__).parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -19,7 +20,7 @@ CORPUS = REPO / "tests" / "rules_corpus"
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Invoke the CLI with an isolated environment: empty template folder, no secrets, no rules variable."""
     def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        base = {"ROUTER_TEMPLATES": str(tmp_path / "templates"), "ROUTER_RULES": str(REPO / "rules" / "rules.yaml"),
+        base = {"ROUTER_TEMPLATES": str(tmp_path / "templates"), "ROUTER_RULES": str(EXAMPLE_RULES),
                 "SENTRY_URL": "", "SLACK_BOT_TOKEN": "", "SMTP_URL": ""}
         return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
     return invoke

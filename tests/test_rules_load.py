@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from router.rules.load import RulesError, load_default_rules, load_rules, load_rules_text, parse_duration
+from tests.conftest import EXAMPLE_RULES
 
 CORPUS = sorted((Path(__file__).parent / "rules_corpus").glob("*.yaml"))
 REPO = Path(__file__).parent.parent
@@ -63,7 +64,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_shipped_example_and_default_rules_load_without_environment() -> None:
     """rules/rules.yaml and the packaged default both load with an empty environment."""
-    example = load_rules(str(REPO / "rules" / "rules.yaml"), {})
+    example = load_rules(str(EXAMPLE_RULES), {})
     assert example.targets["log"].type == "console" and len(example.rules) >= 5
     default = load_default_rules()
     assert [r.name for r in default.rules] == ["everything-to-console"]
@@ -133,7 +134,7 @@ def test_missing_file_is_an_error_for_load_rules(tmp_path: Path) -> None:
     assert info.value.errors == [f"{tmp_path / 'nope.yaml'}:0: file not found"]
 
 
-_VALID = (REPO / "rules" / "rules.yaml").read_text("utf-8")
+_VALID = EXAMPLE_RULES.read_text("utf-8")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,6 +13,7 @@ from router.rules.load import load_rules, load_rules_text
 from router.rules.match import explain, format_explanations, match
 from router.rules.model import RuleSet
 from router.sentry import SentryEvent, build
+from tests.conftest import EXAMPLE_RULES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -150,7 +151,7 @@ def test_stop_rule_that_does_not_match_does_not_stop() -> None:
 
 def test_index_gives_the_same_answer_as_scanning_every_rule() -> None:
     """For every fixture and the shipped example (plus the order rules), the index changes nothing but speed."""
-    for rs in (load_rules(str(REPO / "rules" / "rules.yaml"), {}), load_rules_text(ORDER_RULES, "t.yaml", {})):
+    for rs in (load_rules(str(EXAMPLE_RULES), {}), load_rules_text(ORDER_RULES, "t.yaml", {})):
         unindexed = dataclasses.replace(rs, index=None)
         for name in ALL:
             assert match(rs, event(name)) == match(unindexed, event(name)), name
@@ -167,14 +168,14 @@ def test_index_skips_rules_pinned_to_other_resources() -> None:
 
 def test_every_fixture_reaches_the_console_with_the_shipped_rules() -> None:
     """The example rules.yaml routes every bundled fixture to the `log` console target."""
-    rs = load_rules(str(REPO / "rules" / "rules.yaml"), {})
+    rs = load_rules(str(EXAMPLE_RULES), {})
     for name in ALL:
         assert [n.target.name for n in match(rs, event(name)).notifications] == ["log"], name
 
 
 def test_matching_is_pure() -> None:
     """Matching the same event twice gives equal results and leaves the ruleset unchanged."""
-    rs = load_rules(str(REPO / "rules" / "rules.yaml"), {})
+    rs = load_rules(str(EXAMPLE_RULES), {})
     before = [r for r in rs.rules]
     assert match(rs, event("error.created")) == match(rs, event("error.created"))
     assert list(rs.rules) == before

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
+from router.delivery.store import open_store
+from router.settings import Settings
 
 SAMPLE = str(Path(__file__).parent.parent / "router" / "samples" / "issue.created.json")   # issue 1234567890
 RULES = """\
@@ -30,9 +32,10 @@ rules:
 
 @pytest.fixture
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Invoke the CLI on a private store and rules file."""
+    """Invoke the CLI on a private store (created, as a running router would have) and rules file."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
+    open_store(Settings(db_path=str(tmp_path / "var" / "router.sqlite3"))).ping()
 
     def invoke(*args: str):  # type: ignore[no-untyped-def]
         env = {"ROUTER_DB": str(tmp_path / "var" / "router.sqlite3"), "ROUTER_RULES": str(rules),

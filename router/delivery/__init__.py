@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from router.delivery.fanout import Notes, event_body, fan_out
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
-from router.delivery.store import DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_store
+from router.delivery.store import DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store, open_store
 from router.rules.model import MatchResult
 from router.sentry import SentryEvent
 from router.settings import Settings
@@ -36,9 +36,10 @@ class Delivery:
         self.notes = Notes()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Delivery:
-        """Open (lazily) the store and queue the settings name."""
-        return cls(settings, open_store(settings), Queue.from_settings(settings))
+    def from_settings(cls, settings: Settings, existing: bool = False) -> Delivery:
+        """Open (lazily) the store and queue the settings name; `existing`: refuse a store not yet created."""
+        store = open_existing_store(settings) if existing else open_store(settings)
+        return cls(settings, store, Queue.from_settings(settings))
 
     def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float, default_throttle: float,
                body: bytes | None = None) -> Accepted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import time
 import zlib
@@ -223,3 +224,16 @@ def open_store(settings: Settings) -> Store:
     from router.delivery.store_sqlite import SqliteStore
 
     return SqliteStore(settings.db_path)
+
+
+def open_existing_store(settings: Settings) -> Store:
+    """The store, for commands that read it: StoreUnavailable naming the path when the SQLite file is missing.
+
+    Opening creates an empty SQLite file, so a command run from another folder would otherwise report an empty
+    ledger instead of the router's."""
+    if not settings.redis_url and not os.path.exists(settings.db_path):
+        where = os.path.abspath(settings.db_path)
+        relative = "" if os.path.isabs(settings.db_path) else f", relative to the working directory {os.getcwd()}"
+        raise StoreUnavailable(f"no store at {where} (ROUTER_DB={settings.db_path}{relative}): run this in the "
+                               "folder the router runs in, or set ROUTER_DB (or REDIS_URL) as the router has it")
+    return open_store(settings)
