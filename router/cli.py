@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from router.settings import MISSING_SECRET, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from router.rules.model import RuleSet
 
 
 def _settings(**overrides: object) -> Settings:
@@ -33,9 +37,18 @@ def _preflight(settings: Settings) -> None:
         click.echo(f"warning: rules file {settings.rules_path} does not exist: routing everything to the console "
                    "(the built-in default)", err=True)
     try:
-        load_rules_or_default(settings.rules_path)
+        ruleset = load_rules_or_default(settings.rules_path)
     except RulesError as exc:
         raise click.ClickException(f"the rules file is invalid, not starting:\n{exc}") from None
+    warn_undeliverable(ruleset, settings)
+
+
+def warn_undeliverable(ruleset: RuleSet, settings: Settings) -> None:
+    """Say at start, as `check` does, which targets cannot deliver (a missing SLACK_BOT_TOKEN or SMTP_URL)."""
+    from router.channels.readiness import undeliverable
+
+    for line in undeliverable(ruleset, settings):
+        click.echo(f"warning: {line}", err=True)
 
 
 def gunicorn_argv(host: str | None, port: int | None, workers: int | None) -> tuple[list[str], dict[str, str]]:
@@ -104,6 +117,12 @@ def worker(rules: str | None, templates: str | None) -> None:
     settings = _apply_paths(rules, templates)
     from router.delivery.consumer import run_worker
     from router.logs import configure_logging
+    from router.rules.load import RulesError, load_rules_or_default
+
+    try:
+        warn_undeliverable(load_rules_or_default(settings.rules_path), settings)
+    except RulesError:
+        pass  # the worker starts anyway (it reads the rules when it sends); `check` lists the errors
 
     configure_logging(settings)
     sys.exit(run_worker(settings))

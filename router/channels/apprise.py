@@ -85,6 +85,16 @@ class EmailChannel:
         self.email_from = email_from
         self._secrets = url_secrets(smtp_url) if smtp_url else []
 
+    def problem(self) -> str | None:
+        """Why this channel cannot deliver, found without sending anything; None when it may."""
+        if not self.smtp_url:
+            return "SMTP_URL is not set"
+        try:
+            mailto_url(self.smtp_url, self.email_from, self.to or ["x@example.com"])
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     def send(self, message: Message) -> Receipt:
         """Email `message` to every recipient."""
         if not self.smtp_url:

@@ -86,6 +86,10 @@ class SlackChannel:
         args.pop("unfurl_links"), args.pop("unfurl_media")
         return self._call("chat_update", channel=channel, ts=ts, **args)
 
+    def problem(self) -> str | None:
+        """Why this channel cannot deliver, found without sending anything; None when it may."""
+        return None if self.token else "SLACK_BOT_TOKEN is not set"
+
     def _call(self, method: str, **kwargs: Any) -> Receipt:
         if not self.token:
             raise DeliveryError("SLACK_BOT_TOKEN is not set", retryable=False)

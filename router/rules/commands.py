@@ -25,8 +25,10 @@ def _settings() -> Settings:
 @click.argument("rules_arg", metavar="[RULES]", required=False)
 @click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
 @click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
-def check(rules_arg: str | None, rules: str | None, templates: str | None) -> None:
-    """Validate rules, targets and templates; print every problem and exit 1, or print OK."""
+@click.option("--strict", is_flag=True, help="exit 1 on warnings too (a target without credentials, an unknown "
+              "resource or action)")
+def check(rules_arg: str | None, rules: str | None, templates: str | None, strict: bool) -> None:
+    """Validate rules, targets and templates; print every problem and exit 1, or print OK (warnings: exit 0)."""
     settings = _settings()
     path = rules_arg or rules or settings.rules_path
     errors: list[str] = []
@@ -42,9 +44,20 @@ def check(rules_arg: str | None, rules: str | None, templates: str | None) -> No
         click.echo(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found", err=True)
         sys.exit(1)
     assert ruleset is not None
-    for line in lint.warnings(ruleset):
+    warnings = lint.warnings(ruleset) + undeliverable(ruleset, settings)
+    for line in warnings:
         click.echo(f"warning: {line}", err=True)
+    if strict and warnings:
+        click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (--strict)", err=True)
+        sys.exit(1)
     click.echo(f"OK: {len(ruleset.rules)} rules, {len(ruleset.targets)} targets")
+
+
+def undeliverable(ruleset: RuleSet, settings: Settings) -> list[str]:
+    """Hook: the targets whose channel cannot deliver with these settings (router.channels)."""
+    from router.channels.readiness import undeliverable as channel_check
+
+    return channel_check(ruleset, settings)
 
 
 def check_templates(templates_path: str, sentry_url: str | None, ruleset: RuleSet | None) -> list[str]:
