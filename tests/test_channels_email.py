@@ -1,19 +1,22 @@
-"""Email channel through Apprise against a local aiosmtpd server: subject, HTML and text parts, errors."""
+"""Email channel (router/channels/email.py) against a local aiosmtpd server: subject, HTML and text parts, errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from router.channels import DeliveryError, build_channel
-from router.channels.apprise import EmailChannel, mailto_url
+from router.channels.email import EmailChannel, SmtpServer, parse_smtp_url
 from router.render import Renderer
 from router.rules.model import Target
 from router.settings import Settings
 from tests.fakes.fixtures import fake_smtp  # noqa: F401  (fixture)
-from tests.fakes.smtp import FakeSMTP
+from tests.conftest import free_port
+from tests.fakes.smtp import FakeSMTP, _Collector
 from tests.render_helpers import HOSTILE_TITLE, hostile_issue, sample
 
 TARGET = Target("team", "email", {"to": ("backend@example.com", "ops@example.com")})
@@ -37,6 +40,16 @@ def test_email_has_subject_html_and_text(fake_smtp: FakeSMTP) -> None:  # noqa: 
     assert "Error generated with event_id" in text and "<td" not in text
 
 
+def test_text_part_is_our_text_with_the_link(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+    """The text part is the rendered text (what `test` previews), link included, not a conversion of the HTML."""
+    ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
+    msg = RENDERER.render(sample("issue.created"), TARGET)
+    ch.send(msg)
+    text = fake_smtp.messages[0].get_body(("plain",)).get_content()
+    assert [line.rstrip() for line in text.strip().splitlines()] == [line.rstrip() for line in msg.text.strip().splitlines()]
+    assert "https://example-org.sentry.io/issues/1234567890/" in text
+
+
 def test_hostile_title_is_escaped_in_email_html(fake_smtp: FakeSMTP) -> None:  # noqa: F811
     """Markup in a payload title arrives escaped in the HTML part and readable in the subject."""
     ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
@@ -47,11 +60,46 @@ def test_hostile_title_is_escaped_in_email_html(fake_smtp: FakeSMTP) -> None:  #
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_subject_prefix(fake_smtp: FakeSMTP) -> None:  # noqa: F811
-    """A target's subject_prefix is put before the rendered subject."""
-    target = Target("t", "email", {"to": ("a@example.com",), "subject_prefix": "[prod]"})
+@pytest.mark.parametrize("prefix, expected", [
+    ("", "[Sentry] Issue resolved"),
+    ("[prod]", "[prod] Issue resolved"),
+    ("[backend] [Sentry]", "[backend] [Sentry] Issue resolved"),
+])
+def test_subject_prefix_replaces_the_default(fake_smtp: FakeSMTP, prefix: str, expected: str) -> None:  # noqa: F811
+    """A target's subject_prefix takes the place of the default `[Sentry]`: one prefix, never two stacked."""
+    target = Target("t", "email", {"to": ("a@example.com",), "subject_prefix": prefix})
     build_channel(target, Settings(smtp_url=fake_smtp.url)).send(RENDERER.render(sample("issue.resolved"), target))
-    assert fake_smtp.messages[0]["Subject"].startswith("[prod] [Sentry] Issue resolved")
+    assert fake_smtp.messages[0]["Subject"].startswith(expected + ":") or fake_smtp.messages[0]["Subject"] == expected
+
+
+def test_a_title_with_line_breaks_is_one_subject_line(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+    """Line breaks in a (payload-made) title cannot add headers: the subject is one line."""
+    ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
+    msg = RENDERER.render(sample("issue.created"), TARGET)
+    ch.send(dataclasses.replace(msg, title="Boom\r\nBcc: victim@example.com\nX: y"))
+    mail = fake_smtp.messages[0]
+    assert mail["Subject"] == "Boom Bcc: victim@example.com X: y" and mail["Bcc"] is None
+
+
+def test_login_with_the_url_credentials() -> None:
+    """A user and password in SMTP_URL (percent-encoded) log in before sending."""
+    seen: list[tuple[str, str]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        seen.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
+    smtp = FakeSMTP()
+    port = free_port()
+    controller = Controller(_Collector(smtp), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        EmailChannel(["a@example.com"], f"smtp://u%40x:p%2Fw@127.0.0.1:{port}", "r@example.com").send(
+            RENDERER.render(sample("issue.created"), TARGET))
+    finally:
+        controller.stop()
+    assert seen == [("u@x", "p/w")] and len(smtp.messages) == 1
 
 
 def test_smtp_connection_refused_is_retryable_and_masked() -> None:
@@ -73,16 +121,19 @@ def test_missing_smtp_url_is_permanent() -> None:
     assert (err.value.reason, err.value.retryable) == ("SMTP_URL is not set", False)
 
 
-@pytest.mark.parametrize(("smtp_url", "scheme", "mode", "netloc"), [
-    ("smtp://mail.example.com", "mailto", "insecure", "mail.example.com"),
-    ("smtps://u%40x:p%2Fw@mail.example.com:465", "mailtos", "ssl", "u%40x:p%2Fw@mail.example.com:465"),
-    ("starttls://bob:pw@mail.example.com:587", "mailtos", "starttls", "bob:pw@mail.example.com:587"),
+@pytest.mark.parametrize("smtp_url, server", [
+    ("smtp://mail.example.com", SmtpServer("smtp", "mail.example.com", 25)),
+    ("smtps://u%40x:p%2Fw@mail.example.com", SmtpServer("smtps", "mail.example.com", 465, "u@x", "p/w")),
+    ("starttls://bob:pw@mail.example.com:2525", SmtpServer("starttls", "mail.example.com", 2525, "bob", "pw")),
 ])
-def test_mailto_url_from_smtp_url(smtp_url: str, scheme: str, mode: str, netloc: str) -> None:
-    """SMTP_URL maps to Apprise's mailto:// (plain) or mailtos:// (ssl / starttls) with smtp, from and to."""
-    url = mailto_url(smtp_url, "router@example.com", ["a@example.com", "b@example.com"])
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    assert (parts.scheme, parts.netloc) == (scheme, netloc)
-    assert query == {"smtp": ["mail.example.com"], "mode": [mode], "from": ["router@example.com"],
-                     "to": ["a@example.com,b@example.com"]}
+def test_smtp_url_is_parsed(smtp_url: str, server: SmtpServer) -> None:
+    """SMTP_URL gives the TLS mode, host, port (25, 465 or 587 by default) and the decoded credentials."""
+    assert parse_smtp_url(smtp_url) == server
+
+
+@pytest.mark.parametrize("smtp_url", ["mailto://x", "smtp://", "smtp://host:port", "host:25"])
+def test_a_bad_smtp_url_is_permanent_and_says_the_form(smtp_url: str) -> None:
+    """An SMTP_URL that is not smtp/smtps/starttls with a host fails permanently, saying the expected form."""
+    with pytest.raises(DeliveryError) as err:
+        EmailChannel(["a@example.com"], smtp_url, "r@example.com").send(RENDERER.render(sample("issue.created"), TARGET))
+    assert not err.value.retryable and "SMTP_URL must look like smtp://" in err.value.reason

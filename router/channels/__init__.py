@@ -18,7 +18,8 @@ def build_channel(target: Target, settings: Settings) -> Channel:
             return SlackWebhookChannel(str(opts["webhook_url"]))
         return SlackChannel(str(opts.get("channel") or ""), settings.slack_bot_token, settings.slack_api_url)
     if target.type == "email":
-        from router.channels.apprise import EmailChannel, as_list
+        from router.channels.apprise import as_list
+        from router.channels.email import EmailChannel
         return EmailChannel(as_list(opts.get("to")), settings.smtp_url, settings.email_from,
                             str(opts.get("subject_prefix") or ""))
     if target.type == "apprise":

@@ -1,4 +1,4 @@
-"""Email (Apprise `mailto://` / `mailtos://` from SMTP_URL) and any Apprise URL.
+"""Any Apprise URL (`apprise` targets; email is sent by router/channels/email.py).
 
 A fresh `Apprise()` per send: a reused instance throttles each service to one send per few seconds.
 Success or failure comes from Apprise's per-service results (`AppriseResult`, one `NotifyResult` each).
@@ -6,11 +6,9 @@ Success or failure comes from Apprise's per-service results (`AppriseResult`, on
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import apprise
 
@@ -18,31 +16,12 @@ from router.channels.base import DeliveryError, Message, Receipt
 from router.masking import mask, url_secrets
 
 NOTIFY_TIMEOUT = 60
-_MAILTO = {"smtp": ("mailto", "insecure"), "smtps": ("mailtos", "ssl"), "starttls": ("mailtos", "starttls")}
 
 
 def as_list(value: Any) -> list[str]:
     """One string or a list of strings, as a list (empty entries dropped)."""
     items = [value] if isinstance(value, str) else list(value or [])
     return [str(v).strip() for v in items if str(v).strip()]
-
-
-def mailto_url(smtp_url: str, email_from: str, to: Sequence[str]) -> str:
-    """The Apprise email URL for SMTP_URL (`smtp://`, `smtps://`, `starttls://`), EMAIL_FROM and recipients."""
-    parts = urlsplit(smtp_url)
-    if parts.scheme not in _MAILTO or not parts.hostname:
-        raise ValueError("SMTP_URL must look like smtp://[user:pass@]host[:port] (or smtps://, starttls://)")
-    scheme, mode = _MAILTO[parts.scheme]
-    auth = ""
-    if parts.username:
-        # urlsplit leaves user and password percent-encoded; normalise to exactly one encoding
-        auth = quote(unquote(parts.username), safe="")
-        auth += f":{quote(unquote(parts.password), safe='')}" if parts.password else ""
-        auth += "@"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    netloc = f"{auth}{host}" + (f":{parts.port}" if parts.port else "")
-    query = urlencode({"smtp": parts.hostname, "mode": mode, "from": email_from, "to": ",".join(to)})
-    return f"{scheme}://{netloc}/?{query}"
 
 
 def _failure_reason(result: Any, secrets: Iterable[str]) -> str:
@@ -58,57 +37,18 @@ def _failure_reason(result: Any, secrets: Iterable[str]) -> str:
     return mask(" | ".join(lines), secrets)[:1000]
 
 
-def notify(urls: Sequence[str], message: Message, secrets: list[str], html: bool = False) -> Receipt:
+def notify(urls: Sequence[str], message: Message, secrets: list[str]) -> Receipt:
     """Send through a fresh Apprise instance; raise a retryable DeliveryError unless every service succeeded."""
     ap = apprise.Apprise()
     for url in urls:
         if not ap.add(url):
             raise DeliveryError(f"not a usable Apprise URL: {mask(url, secrets)}", retryable=False)
-    fmt = apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT
-    body = (message.html if html else message.text) or message.title or " "
-    result = ap.notify(body=body, title=message.title, body_format=fmt, timeout=NOTIFY_TIMEOUT,
+    body = message.text or message.title or " "
+    result = ap.notify(body=body, title=message.title, body_format=apprise.NotifyFormat.TEXT, timeout=NOTIFY_TIMEOUT,
                        log_level=logging.WARNING)
     if not result:
         raise DeliveryError(_failure_reason(result, secrets), retryable=True)
     return {"services": [s.name for s in result], "sent": len(result)}
-
-
-class EmailChannel:
-    """An `email` target: SMTP via Apprise, HTML with a text alternative when the template gives HTML."""
-
-    type = "email"
-
-    def __init__(self, to: Sequence[str], smtp_url: str | None, email_from: str, subject_prefix: str = "") -> None:
-        self.to = list(to)
-        self.subject_prefix = subject_prefix.strip()
-        self.smtp_url = smtp_url
-        self.email_from = email_from
-        self._secrets = url_secrets(smtp_url) if smtp_url else []
-
-    def problem(self) -> str | None:
-        """Why this channel cannot deliver, found without sending anything; None when it may."""
-        if not self.smtp_url:
-            return "SMTP_URL is not set"
-        try:
-            mailto_url(self.smtp_url, self.email_from, self.to or ["x@example.com"])
-        except ValueError as exc:
-            return str(exc)
-        return None
-
-    def send(self, message: Message) -> Receipt:
-        """Email `message` to every recipient."""
-        if not self.smtp_url:
-            raise DeliveryError("SMTP_URL is not set", retryable=False)
-        if not self.to:
-            raise DeliveryError("email target has no `to` address", retryable=False)
-        try:
-            url = mailto_url(self.smtp_url, self.email_from, self.to)
-        except ValueError as exc:
-            raise DeliveryError(str(exc), retryable=False) from None
-        if self.subject_prefix:
-            message = dataclasses.replace(message, title=f"{self.subject_prefix} {message.title}")
-        receipt = notify([url], message, self._secrets + [url], html=bool(message.html))
-        return {**receipt, "to": self.to}
 
 
 class AppriseChannel:
