@@ -126,11 +126,11 @@ def test_seer_skips_malformed_entries() -> None:
 
 @pytest.mark.parametrize("name, data, expected", [
     ("preprod_artifact.size_analysis_completed", {},
-     Build("MyApp", "1.0", "2", "APPLE", "XCARCHIVE", None, True, 30806016, 28864215)),
+     Build("MyApp", "1.0", "2", "APPLE", "XCARCHIVE", None, None, False, True, 30806016, 28864215)),
     ("preprod_artifact.build_distribution_completed", {},
-     Build("MyApp", "1.0", "1", "ANDROID", "AAB", None, False, None, None)),
+     Build("MyApp", "1.0", "1", "ANDROID", "AAB", None, None, False, False, None, None)),
     ("preprod_artifact.build_distribution_completed", {"errorMessage": "upload failed", "installSize": "big"},
-     Build("MyApp", "1.0", "1", "ANDROID", "AAB", "upload failed", True, None, None)),
+     Build("MyApp", "1.0", "1", "ANDROID", "AAB", "upload failed", None, False, True, None, None)),
 ])
 def test_build_info(name: str, data: dict[str, Any], expected: Build) -> None:
     """A preprod build's app, version, build number, platform, error and sizes (numbers only)."""

@@ -8,6 +8,7 @@ masked options) and its queue task, in one transaction — off Sentry's 1-second
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -15,11 +16,14 @@ from typing import Any
 import orjson
 
 from router import sentry
+from router.delivery import issue_memory
 from router.delivery.queue import Queue
 from router.delivery.quiet import quiet_notes
 from router.delivery.store import Inbound, Job, Store, new_id, to_json
 from router.masking import without_secrets
 from router.rules.model import Notification, Rule, Target
+
+log = logging.getLogger(__name__)
 
 
 def throttle_subject(event: sentry.SentryEvent) -> str:
@@ -62,10 +66,9 @@ class Notes:
         return hit[2]
 
 
-def jobs_of(inbound: Inbound, deadline: float, now: float) -> list[Job]:
+def jobs_of(inbound: Inbound, deadline: float, now: float, event: sentry.SentryEvent | None = None) -> list[Job]:
     """One queued job per note of an inbound webhook; they count from its acceptance (latency, deadline)."""
-    event = sentry.parse(inbound.body, inbound.resource, inbound.request_id, inbound.received_at,
-                         inbound.body_sha256)
+    event = event or parse_inbound(inbound)
     ev, subject = event.to_dict(), throttle_subject(event)  # once per webhook, not per job
     notes: list[dict[str, Any]] = orjson.loads(inbound.notes)
     return [Job(id=new_id(), webhook_id=inbound.webhook_id, rule=n["rule"], target=n["target"],
@@ -77,12 +80,24 @@ def jobs_of(inbound: Inbound, deadline: float, now: float) -> list[Job]:
             for n in notes]
 
 
+def parse_inbound(inbound: Inbound) -> sentry.SentryEvent:
+    """The event an inbound webhook's body holds."""
+    return sentry.parse(inbound.body, inbound.resource, inbound.request_id, inbound.received_at,
+                        inbound.body_sha256)
+
+
 def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> list[str]:
-    """Turn an accepted webhook into its jobs and queue them; their ids ([] when it was fanned out already)."""
+    """Turn an accepted webhook into its jobs and queue them; their ids ([] when it was fanned out already).
+    What it tells about its issue is remembered first, for the notifications of later webhooks (and its own)."""
     inbound = store.inbound(webhook_id)
     if inbound is None:
         return []
-    jobs = jobs_of(inbound, deadline, time.time())
+    event = parse_inbound(inbound)
+    try:
+        issue_memory.remember(store, event)
+    except Exception as exc:  # a lost memory costs a title or link later, never a notification
+        log.warning("webhook %s: remembering its issue failed: %s: %s", webhook_id, type(exc).__name__, exc)
+    jobs = jobs_of(inbound, deadline, time.time(), event)
     ids = [j.id for j in jobs]
     # on SQLite the tasks go into the same transaction: a job never exists without its task
     tasks = queue.task_writer(ids, getattr(store, "path", None)) if ids else None

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from router.channels.base import Channel, DeliveryError, Receipt
+from router.delivery import issue_memory
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.quiet import Quiet
@@ -63,7 +64,8 @@ class Deliverer:
 
         self.settings, self.store, self.queue, self.owner, self.lease = settings, store, queue, owner, lease
         self.policy = RetryPolicy.from_settings(settings)
-        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url)
+        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url,
+                                             issue_sources=[issue_memory.recall(store)])
         self.channel_for = channel_for or build_channel
         self.threads = CardThreads(store, self.renderer, settings.thread_ttl)
         self.quiet = Quiet(store)

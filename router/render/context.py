@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from router.render import describe
+from router.render.issue_ref import IssueSource, lookup_issue
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link, thaw
 
@@ -25,9 +26,11 @@ def notification_info(notification: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
-                  notification: Mapping[str, Any] | None, sentry_url: str | None) -> dict[str, Any]:
+                  notification: Mapping[str, Any] | None, sentry_url: str | None,
+                  issue_sources: Sequence[IssueSource] = ()) -> dict[str, Any]:
     """Everything a template can use; payload values are plain data, escaped on output."""
     shortcuts = thaw(event.shortcuts)
+    issue = lookup_issue(event, issue_sources, sentry_url)
     info = notification_info(notification)
     emoji, color = describe.style(event)
     emoji, color = info.get("emoji") or emoji, info.get("color") or color   # a card update restyles the card
@@ -43,15 +46,17 @@ def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
                "subject_id": event.subject_id, "request_id": event.request_id},
         rule={"name": rule.name if rule else "", "description": rule.description if rule else ""},
         target={"name": target.name if target else "", "type": target.type if target else ""},
-        link=issue_link(event, sentry_url),
+        # the payload's page, else the issue's (remembered, else built from SENTRY_URL), else an incident's
+        link=event.shortcuts.get("url") or (issue.web_url if issue else None) or issue_link(event, sentry_url),
+        issue=issue.to_dict() if issue else {},
         sentry_url=sentry_url or "",
         what=what,
         emoji=emoji,
         headline=f"{emoji} {what}",
         color=color,
-        title=describe.title(event),
+        title=describe.title(event, issue),
         actor_name=describe.actor_name(event),
-        facts=describe.facts(event),
+        facts=describe.facts(event, issue),
         summary=describe.summary(event),
         links=describe.links(event),
         notification=info,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +15,7 @@ from router.masking import one_line
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
 from router.render.env import Env, from_html_escaped, slack_escape, to_plain
+from router.render.issue_ref import IssueSource
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link
 
@@ -61,9 +62,11 @@ def _metric_failure(template: str) -> None:
 class Renderer:
     """Renders SentryEvents into channel Messages; build once, call `render` from any thread."""
 
-    def __init__(self, templates_path: str | None = "templates", sentry_url: str | None = None) -> None:
+    def __init__(self, templates_path: str | None = "templates", sentry_url: str | None = None,
+                 issue_sources: Sequence[IssueSource] = ()) -> None:
         self.templates_path = templates_path
         self.sentry_url = sentry_url
+        self.issue_sources = tuple(issue_sources)  # where a comment's or Seer run's issue is looked up (issue_ref.py)
         self.env = Env(templates_path)
         self._chosen: dict[tuple[tuple[str, ...], str], str] = {}
         self._lock = threading.Lock()
@@ -84,7 +87,7 @@ class Renderer:
         """One Message for `target`; a failing template falls back to `default`, then to plain text."""
         form = form_for(target.type)
         try:
-            ctx = build_context(event, target, rule, notification, self.sentry_url)
+            ctx = build_context(event, target, rule, notification, self.sentry_url, self.issue_sources)
         except Exception:
             log.exception("building the template context failed for %s", one_line(event.dedup_key))
             return minimal_message(event, form, self.sentry_url, notification)

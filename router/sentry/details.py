@@ -80,8 +80,9 @@ def summary_text(event: SentryEvent) -> str | None:
     data, res = event.data, event.resource
     if res == "comment":
         return _text(data.get("comment"))
-    if res == "metric_alert":
-        return _text(data.get("description_text"))
+    if res == "metric_alert":  # Sentry's text may hold a literal backslash-n where it means a line break
+        text = _text(data.get("description_text"))
+        return text.replace("\\n", "\n") if text else None
     if res == "activity_alert":
         return _text(dig(data, "activity", "details", "summary"))
     if res in ("error", "event_alert"):
@@ -160,10 +161,35 @@ def seer(event: SentryEvent) -> SeerRun:
             break
     changes = tuple(SeerChange(_text(c.get("title")), _str(c.get("repo_name")), _str(c.get("branch_name")))
                     for c in _mappings(data.get("changes")))
-    prs = tuple(SeerPullRequest(_str(dig(p, "pull_request", "pr_number")), _str(p.get("repo_name")),
-                                _text(dig(p, "pull_request", "pr_url")))
-                for p in _mappings(data.get("pull_requests")))
-    return SeerRun(findings, changes, prs)
+    return SeerRun(findings, changes, _pull_requests(data.get("pull_requests")))
+
+
+def _pull_requests(value: Any) -> tuple[SeerPullRequest, ...]:
+    """Pull requests nested (`pull_request.pr_url`), flat (`pr_url`, `pr_number`) or as activities give them
+    (`url`)."""
+    return tuple(SeerPullRequest(_str(dig(p, "pull_request", "pr_number") or p.get("pr_number")),
+                                 _str(p.get("repo_name")),
+                                 _text(dig(p, "pull_request", "pr_url") or p.get("pr_url") or p.get("url")))
+                 for p in _mappings(value))
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What an activity alert reports: the activity type (`status_resolved`, `seer_pr_created`…), who, PRs."""
+
+    type: str | None
+    user: str | None
+    pull_requests: tuple[SeerPullRequest, ...]
+
+
+def activity(event: SentryEvent) -> Activity:
+    """The activity of an `activity_alert.triggered` (empty for other resources)."""
+    act = event.data.get("activity") if event.resource == "activity_alert" else None
+    act = act if isinstance(act, Mapping) else {}
+    det = act.get("details") if isinstance(act.get("details"), Mapping) else {}
+    user = det.get("user") if isinstance(det.get("user"), Mapping) else {}
+    return Activity(_text(act.get("type")), _text(user.get("name") or user.get("username")),
+                    _pull_requests(det.get("pull_requests")))
 
 
 def _list(value: Any) -> list[Any]:
@@ -180,6 +206,8 @@ class Build:
     platform: str | None
     artifact_type: str | None
     error: str | None
+    error_code: str | None
+    failed: bool                    # `state: FAILED` (the webhook fires on failure too)
     sizes_reported: bool            # the payload has size fields, even null ones
     install_size: float | None
     download_size: float | None
@@ -195,6 +223,7 @@ def build_info(event: SentryEvent) -> Build:
     app = data.get("appInfo") or {}
     return Build(_text(app.get("name")), _text(app.get("version")), _text(app.get("buildNumber")),
                  _text(data.get("platform")), _text(app.get("artifactType")), _text(data.get("errorMessage")),
+                 _text(data.get("errorCode")), str(data.get("state") or "").upper() == "FAILED",
                  "installSize" in data or "downloadSize" in data,
                  _number(data.get("installSize")), _number(data.get("downloadSize")))
 

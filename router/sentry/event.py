@@ -181,7 +181,8 @@ def _is_index(key: str) -> bool:
 
 
 def issue_link(event: SentryEvent, sentry_url: str | None) -> str | None:
-    """A web link for the event: from the payload, else built from SENTRY_URL."""
+    """A web page for the event: from the payload, else built from SENTRY_URL (an issue's, an incident's); never
+    the bare organisation root — no link at all is better than one that shows nothing in particular."""
     url = event.shortcuts.get("url")
     if url or not sentry_url:
         return url
@@ -190,7 +191,7 @@ def issue_link(event: SentryEvent, sentry_url: str | None) -> str | None:
         return f"{base}/issues/{event.shortcuts['issue_id']}/"
     if event.resource == "metric_alert" and lookup(event, "data.metric_alert.identifier") is not MISSING:
         return f"{base}/alerts/{lookup(event, 'data.metric_alert.identifier')}/"
-    return base + "/"
+    return None
 
 
 def encode_like_sentry(payload: Mapping[str, Any]) -> bytes:

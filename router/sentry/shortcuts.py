@@ -87,8 +87,8 @@ def extract(resource: str, action: str, data: Mapping[str, Any]) -> dict[str, An
         "short_id": obj.get("shortId"),
         "culprit": obj.get("culprit"),
         "release": obj.get("release") or dig(data, "appInfo", "version"),
-        "url": obj.get("web_url") or data.get("web_url") or obj.get("permalink")
-        or dig(data, "alert", "url") or data.get("installUrl"),
+        # a page, never an API address (activity alerts' `alert.url`, preprod's `installUrl` download endpoint)
+        "url": obj.get("web_url") or data.get("web_url") or obj.get("permalink") or dig(data, "alert", "web_url"),
         "assignee": dig(data, "assignee", "name") or dig(obj, "assignedTo", "name"),
         "triggered_rule": data.get("triggered_rule") or dig(obj, "alert_rule", "name"),
     }
