@@ -145,19 +145,14 @@ class _Loader:
         return _CONTROL.sub(lambda m: repr(m[0])[1:-1], ": ".join(p for p in parts if p))  # one line, no escapes
 
     def _scope(self, path: Path) -> tuple[str, Path]:
-        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
-            rules = self.tree.get("rules") if isinstance(self.tree, dict) else None
-            rule = rules[path[1]] if isinstance(rules, list) and path[1] < len(rules) else None
-            name = rule.get("name") if isinstance(rule, dict) else None
-            return (f'rule "{name}"' if isinstance(name, str) and name else f"rule #{path[1] + 1}"), path[2:]
-        if len(path) >= 2 and path[0] == "targets":
-            return f'target "{path[1]}"', path[2:]
-        if len(path) >= 2 and path[0] == "time_intervals" and isinstance(path[1], int):
-            items = self.tree.get("time_intervals") if isinstance(self.tree, dict) else None
+        if len(path) >= 2 and path[0] in ("rules", "time_intervals") and isinstance(path[1], int):
+            items = self.tree.get(path[0]) if isinstance(self.tree, dict) else None
             item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
             name = item.get("name") if isinstance(item, dict) else None
-            return (f'time interval "{name}"' if isinstance(name, str) and name
-                    else f"time interval #{path[1] + 1}"), path[2:]
+            what = "rule" if path[0] == "rules" else "time interval"
+            return (f'{what} "{name}"' if isinstance(name, str) and name else f"{what} #{path[1] + 1}"), path[2:]
+        if len(path) >= 2 and path[0] == "targets":
+            return f'target "{path[1]}"', path[2:]
         if path and path[0] == "settings":
             return "settings", path[1:]
         return "", path
