@@ -84,3 +84,9 @@ def test_a_silence_from_the_api_suppresses_in_the_worker(admin, settings: Settin
     Deliverer(settings, delivery.store, delivery.queue, owner="t")(job_id)
     job = delivery.store.get(job_id)
     assert (job.status, job.last_error) == (SUPPRESSED, made["id"])
+
+
+def test_oversized_body_is_413(admin) -> None:
+    """A body over 64 KiB is refused unread past the limit, with a 413 that says so."""
+    resp = admin.post("/api/v1/silences", data=b"{" + b" " * 70_000 + b"}", headers=AUTH)
+    assert resp.status_code == 413 and "larger than" in resp.get_json()["error"]

@@ -17,7 +17,8 @@ from importlib import resources
 from typing import Any
 
 from router.rules.conditions import Compiler, kind
-from router.rules.intervals import IntervalCompiler, TimeInterval, interval_names
+from router.rules.interval_load import IntervalCompiler, interval_names
+from router.rules.intervals import TimeInterval
 from router.rules.match import build_index
 from router.rules.model import Rule, RuleSet, RulesSettings, Target
 from router.rules.targets import build_target, unknown_keys
