@@ -124,8 +124,14 @@ def worker(rules: str | None, templates: str | None) -> None:
     except RulesError:
         pass  # the worker starts anyway (it reads the rules when it sends); `check` lists the errors
 
+    from router.delivery import StoreUnavailable
+
     configure_logging(settings)
-    sys.exit(run_worker(settings))
+    try:
+        code = run_worker(settings)
+    except StoreUnavailable as exc:   # a corrupt store: one line saying what to do, not a traceback
+        raise click.ClickException(f"store unavailable: {exc}") from None
+    sys.exit(code)
 
 
 @main.command()

@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 
+from router.log_collapse import Collapse
 from router.masking import mask
 from router.settings import Settings
 
@@ -41,6 +42,7 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._router = True  # type: ignore[attr-defined]
     handler.setFormatter(MaskingFormatter(settings.secret_values()))
+    handler.addFilter(Collapse())   # an outage's repeated warnings: one line and a count per 10 s
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # the logging HOWTO's "Optimization": skip what our format never shows (caller, thread, process name);

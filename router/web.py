@@ -90,9 +90,10 @@ def ready() -> Response:
     except StoreUnavailable as exc:
         return Response(f"not ready: store unavailable: {exc}\n", status=503, mimetype="text/plain")
     current = rt.rules.current
-    text = f"ready: {len(current.rules)} rules, {len(current.targets)} targets from {current.source}\n"
+    # unauthenticated: no paths, addresses or patterns; the reason is in the log (and rt.rules.failure())
+    text = f"ready: {len(current.rules)} rules, {len(current.targets)} targets, rules sha256 {current.digest[:12]}\n"
     if rt.rules.last_error:
-        text += f"reload failed, still routing with the previous rules:\n{rt.rules.last_error}\n"
+        text += "reload failed, still routing with the previous rules (the reason is in the log)\n"
     return Response(text, mimetype="text/plain")
 
 

@@ -151,7 +151,7 @@ def test_hot_reload_through_the_running_app(client, rules_file) -> None:  # type
     assert post("issue.resolved")["matched"] == ["renamed-rule"]
     ready = client.get("/-/ready")
     assert ready.status_code == 200
-    assert 'reload failed' in ready.get_data(as_text=True) and 'unknown target "nowhere"' in ready.get_data(as_text=True)
+    assert 'reload failed' in ready.get_data(as_text=True) and "nowhere" not in ready.get_data(as_text=True)
     assert "router_rules_last_load_successful 0.0" in client.get("/metrics").get_data(as_text=True)
     rules_file.write_text(CONSOLE_RULES)
     assert post("comment.created")["matched"] == ["everything"]

@@ -3,16 +3,20 @@ throttle) and queue."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from router.delivery.fanout import Notes, event_body, fan_out
+from router.delivery.health import Refused, sqlite_problem
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.store import DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store, open_store
 from router.rules.model import MatchResult
 from router.sentry import SentryEvent
 from router.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Accepted", "Delivery", "Job", "StoreUnavailable"]
 
@@ -37,7 +41,12 @@ class Delivery:
 
     @classmethod
     def from_settings(cls, settings: Settings, existing: bool = False) -> Delivery:
-        """Open (lazily) the store and queue the settings name; `existing`: refuse a store not yet created."""
+        """Open (lazily) the store and queue the settings name; `existing`: refuse a store not yet created. A SQLite
+        file that is no database is refused: every use raises StoreUnavailable with a hint (503s), not a crash."""
+        problem = None if settings.redis_url else sqlite_problem(settings.db_path)
+        if problem:
+            log.error("store refused: %s (%s)", problem, settings.db_path)
+            return cls(settings, Refused(problem), Refused(problem))  # type: ignore[arg-type]
         store = open_existing_store(settings) if existing else open_store(settings)
         return cls(settings, store, Queue.from_settings(settings))
 
@@ -51,7 +60,7 @@ class Delivery:
         if result.notifications:
             inbound = Inbound(webhook_id, now, event.resource, event.request_id, event.received_at,
                               event.body_sha256, event_body(event) if body is None else body,
-                              self.notes.encode(result.notifications, default_throttle))
+                              self.notes.encode(result.notifications, default_throttle, result.rules))
         if not self.store.accept(event.dedup_key, dedup_window, inbound, now, webhook_id):
             return Accepted(self.store.original(event.dedup_key) or webhook_id, True)
         return Accepted(webhook_id, False)

@@ -24,6 +24,7 @@ INTERVAL = 1.0  # seconds between checkpoints while writes go on; the WAL stays 
 IDLE_EXIT = 60.0  # a thread with nothing to do for this long closes its connection and ends
 RESTART_FRAMES = 4_000  # a WAL this long (16 MB) after a checkpoint is restarted (it stopped resetting itself)
 CATCH_UP_FRAMES = 200  # PASSIVE passes repeat until one copies this few: about as few are left to copy locked
+WAL_LIMIT = 16 * 1024 * 1024  # bytes a WAL file keeps on disk after a reset (journal_size_limit); 0 once idle
 _SHARED: dict[tuple[int, str], Checkpointer] = {}
 _GUARD = threading.Lock()
 
@@ -42,6 +43,19 @@ def checkpointer(db_path: str) -> Checkpointer:
         if found is None:
             found = _SHARED[key] = Checkpointer(key[1])
         return found
+
+
+def truncate(conn: sqlite3.Connection, path: str) -> None:
+    """Copy the whole WAL into the database and cut the file to zero bytes (when writes have stopped)."""
+    try:
+        for _ in range(20):   # busy while another connection reads or checkpoints: soon done
+            with write_lock(path).hold():
+                busy = conn.execute("pragma wal_checkpoint(TRUNCATE)").fetchall()[0][0]
+            if not busy:
+                return
+            time.sleep(0.05)
+    except sqlite3.Error as exc:
+        log.debug("wal truncate of %s failed: %s", path, exc)
 
 
 class Checkpointer:
@@ -63,10 +77,11 @@ class Checkpointer:
                     self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
                     self._thread.start()
 
-    def _idle(self) -> bool:
+    def _idle(self, conn: sqlite3.Connection) -> bool:
         """Wait for a nudge; True (and the thread forgotten) if none came for IDLE_EXIT seconds."""
         if self._dirty.wait(IDLE_EXIT):
             return False
+        truncate(conn, self.path)
         with self._guard:
             if self._dirty.is_set():
                 return False
@@ -94,7 +109,8 @@ class Checkpointer:
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         try:
-            while not self._idle():
+            conn.execute(f"pragma journal_size_limit={WAL_LIMIT}")
+            while not self._idle(conn):
                 self._dirty.clear()
                 try:
                     self.checkpoint(conn)

@@ -42,14 +42,15 @@ class Notes:
     """Encodes a webhook's notifications for its inbound row; each (rule, target) pair is encoded once."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, int, float], tuple[Rule, Target, str]] = {}
+        self._cache: dict[tuple[int, int, float, str], tuple[Rule, Target, str]] = {}
 
-    def encode(self, notifications: Sequence[Notification], default_throttle: float) -> str:
-        """A JSON list, one object per notification: rule, template, throttle, target, type, masked options."""
-        return "[" + ",".join(self._one(n, default_throttle) for n in notifications) + "]"
+    def encode(self, notifications: Sequence[Notification], default_throttle: float, rules: str = "") -> str:
+        """A JSON list, one object per notification: rule, template, throttle, target, type, masked options and
+        `rules`, the version of the rules file that routed it."""
+        return "[" + ",".join(self._one(n, default_throttle, rules) for n in notifications) + "]"
 
-    def _one(self, note: Notification, default_throttle: float) -> str:
-        key = (id(note.rule), id(note.target), default_throttle)
+    def _one(self, note: Notification, default_throttle: float, rules: str) -> str:
+        key = (id(note.rule), id(note.target), default_throttle, rules)
         hit = self._cache.get(key)
         if hit is None or hit[0] is not note.rule or hit[1] is not note.target:  # ids are reused after reloads
             if len(self._cache) > 4096:
@@ -61,7 +62,7 @@ class Notes:
             throttle = rule.throttle if rule.throttle is not None else default_throttle
             hit = self._cache[key] = (rule, target, to_json({
                 "rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
-                "type": target.type, "options": options, "masked": masked,
+                "type": target.type, "options": options, "masked": masked, "rules": rules,
                 **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}))
         return hit[2]
 
@@ -75,7 +76,7 @@ def jobs_of(inbound: Inbound, deadline: float, now: float, event: sentry.SentryE
                 target_type=n["type"], created_at=inbound.created_at, updated_at=now, next_at=now,
                 deadline_at=inbound.created_at + deadline,
                 payload={"event": ev, "template": n["template"], "throttle": n["throttle"], "subject": subject,
-                         "options": n["options"], "masked": n["masked"],
+                         "options": n["options"], "masked": n["masked"], "rules": n.get("rules", ""),
                          **{k: n[k] for k in ("mute", "active") if k in n}})
             for n in notes]
 

@@ -16,7 +16,7 @@ from huey import Huey, RedisHuey
 from huey.api import TaskWrapper
 from huey.storage import SqliteStorage
 
-from router.delivery.checkpoint import checkpointer
+from router.delivery.checkpoint import WAL_LIMIT, checkpointer
 from router.delivery.writelock import write_lock
 from router.settings import Settings
 
@@ -33,6 +33,7 @@ class _Sqlite(SqliteStorage):
         conn = super()._create_connection()
         conn.execute("pragma synchronous=normal")
         conn.execute("pragma wal_autocheckpoint=0")  # checkpoint.py does it off the write path
+        conn.execute(f"pragma journal_size_limit={WAL_LIMIT}")
         return conn
 
     @contextlib.contextmanager

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from router.delivery.checkpoint import Checkpointer, checkpointer
+from router.delivery.checkpoint import WAL_LIMIT, Checkpointer, checkpointer
 from router.delivery.forks import pid
+from router.delivery.health import unavailable
 from router.delivery.store import StoreUnavailable
 from router.delivery.writelock import write_lock
 
@@ -79,6 +80,7 @@ class SqliteDb:
         conn.execute("pragma journal_mode=wal")
         conn.execute("pragma synchronous=normal")  # safe against process crashes; fsync at checkpoints
         conn.execute("pragma wal_autocheckpoint=0")  # checkpoint.py does it off the write path
+        conn.execute(f"pragma journal_size_limit={WAL_LIMIT}")  # a reset WAL is cut back to this on disk
         if not self._schema_done:
             for ddl in SCHEMA:
                 conn.execute(ddl)
@@ -101,7 +103,7 @@ class SqliteDb:
                 conn = self._conn()
                 conn.execute("begin immediate")
             except sqlite3.Error as exc:
-                raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+                raise unavailable(self.path, exc) from None
             try:
                 yield conn
                 conn.execute("commit")
@@ -109,7 +111,7 @@ class SqliteDb:
                 if conn.in_transaction:
                     conn.execute("rollback")
                 if isinstance(exc, sqlite3.Error):  # disk full, I/O error, corrupt file: the store is unusable
-                    raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+                    raise unavailable(self.path, exc) from None
                 raise
         finally:
             if held:
@@ -120,4 +122,4 @@ class SqliteDb:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"sqlite {self.path}: {exc}") from None
+            raise unavailable(self.path, exc) from None

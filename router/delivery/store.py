@@ -102,7 +102,7 @@ class Job:
         return {"id": self.id, "webhook_id": self.webhook_id, "rule": self.rule, "target": self.target,
                 "target_type": self.target_type, "status": self.status, "attempts": self.attempts,
                 "last_error": self.last_error, "created_at": self.created_at, "updated_at": self.updated_at,
-                "next_at": self.next_at, "receipt": dict(self.receipt)}
+                "next_at": self.next_at, "receipt": dict(self.receipt), "rules": self.payload.get("rules", "")}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -204,5 +205,5 @@ class RedisStore:
         self._do(self.r.delete, P + "kv:" + key)
 
     def ping(self) -> None:
-        """Raise StoreUnavailable with the reason if the store cannot be used."""
-        self._do(self.r.ping)
+        """Raise StoreUnavailable with the reason if the store cannot be written (down, read-only replica, OOM)."""
+        self._do(lambda: self.r.set(P + "ready", repr(time.time()), ex=60))

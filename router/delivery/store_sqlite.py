@@ -215,5 +215,8 @@ class SqliteStore(SqliteDb):
             conn.execute("delete from router_kv where key = ?", (key,))
 
     def ping(self) -> None:
-        """Raise StoreUnavailable with the reason if the store cannot be used."""
-        self._read("select 1 from router_kv limit 1")
+        """Raise StoreUnavailable with the reason if the store cannot be written (disk full, corrupt, read-only)."""
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute("insert or replace into router_kv (key, value, expires_at) values ('router:ready', ?, ?)",
+                         (repr(now), now + 60))

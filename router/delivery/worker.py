@@ -19,7 +19,7 @@ from router.delivery.threads import CardThreads, threaded
 from router.masking import mask, url_secrets
 from router.rules.load import RulesError
 from router.rules.model import Rule, Target
-from router.rules.reload import RulesHolder
+from router.rules.reload import RulesHolder, shared_rules
 from router.sentry import SentryEvent
 from router.settings import Settings
 
@@ -90,7 +90,10 @@ class Deliverer:
 
     def _load_rules(self) -> RulesHolder | None:
         try:
-            return RulesHolder(self.settings.rules_path, self.settings.reload_interval)
+            holder = RulesHolder(self.settings.rules_path, self.settings.reload_interval,
+                                 shared=shared_rules(self.settings))
+            holder.watch()
+            return holder
         except RulesError as exc:
             log.error("rules file %s is invalid; sending with the targets stored in each job:\n%s",
                       self.settings.rules_path, exc)

@@ -59,16 +59,20 @@ def parse_duration(value: Any) -> float | None:
     return float(sum(int(n) * _UNITS[u] for n, u in parts))
 
 
-def load_rules(path: str, environ: Mapping[str, str] | None = None) -> RuleSet:
-    """Load and compile a rules file; raise RulesError listing every problem."""
+def read_rules_file(path: str) -> str:
+    """A rules file's text; RulesError when it cannot be read."""
     try:
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            return fh.read()
     except FileNotFoundError:
         raise RulesError([f"{path}:0: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"{path}:0: cannot read: {exc}"]) from None
-    return load_rules_text(text, path, environ)
+
+
+def load_rules(path: str, environ: Mapping[str, str] | None = None) -> RuleSet:
+    """Load and compile a rules file; raise RulesError listing every problem."""
+    return load_rules_text(read_rules_file(path), path, environ)
 
 
 def load_default_rules() -> RuleSet:

@@ -130,7 +130,8 @@ def match(ruleset: RuleSet, event: SentryEvent) -> MatchResult:
                 notifications[name] = Notification(rule=rule, target=ruleset.targets[name])
         if rule.stop:
             break
-    return MatchResult(matched=tuple(matched), notifications=tuple(notifications.values()))
+    return MatchResult(matched=tuple(matched), notifications=tuple(notifications.values()),
+                       rules=ruleset.digest[:12])
 
 
 @dataclass(frozen=True)

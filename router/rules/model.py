@@ -70,3 +70,4 @@ class MatchResult:
 
     matched: tuple[str, ...]
     notifications: tuple[Notification, ...]
+    rules: str = ""                 # the first 12 hex digits of the routing rules file's sha256
