@@ -12,8 +12,8 @@ V2 = CONSOLE_RULES.replace("name: everything", "name: version-two")
 BROKEN = CONSOLE_RULES.replace("notify: [log]", "notify: [nowhere]") + "# secret-path-and-regex (x+x+)+y\n"
 
 
-def test_idle_processes_take_a_change_without_requests(tmp_path: Path) -> None:
-    """Two processes' rules that see no request both route with a valid edit within a few intervals."""
+def _watching_v2(tmp_path: Path) -> tuple[Path, list[RulesHolder]]:
+    """Two watching holders ("processes") of one file, once both route with the valid edit V2."""
     path = tmp_path / "rules.yaml"
     path.write_text(CONSOLE_RULES)
     holders = [RulesHolder(str(path), 0.1) for _ in range(2)]
@@ -21,17 +21,17 @@ def test_idle_processes_take_a_change_without_requests(tmp_path: Path) -> None:
         h.watch()
     path.write_text(V2)
     wait_for(lambda: all(h.current.rules[0].name == "version-two" for h in holders), timeout=20)
+    return path, holders
+
+
+def test_idle_processes_take_a_change_without_requests(tmp_path: Path) -> None:
+    """Two processes' rules that see no request both route with a valid edit within a few intervals."""
+    _watching_v2(tmp_path)
 
 
 def test_a_broken_file_after_a_good_one_leaves_all_on_the_good_one(tmp_path: Path) -> None:
     """After a valid edit then a broken one, every watching process routes with the valid edit and says it failed."""
-    path = tmp_path / "rules.yaml"
-    path.write_text(CONSOLE_RULES)
-    holders = [RulesHolder(str(path), 0.1) for _ in range(2)]
-    for h in holders:
-        h.watch()
-    path.write_text(V2)
-    wait_for(lambda: all(h.current.rules[0].name == "version-two" for h in holders), timeout=20)
+    path, holders = _watching_v2(tmp_path)
     path.write_text(BROKEN)
     wait_for(lambda: all(not h.last_load_ok for h in holders), timeout=20)
     assert {h.current.rules[0].name for h in holders} == {"version-two"}
