@@ -70,7 +70,8 @@ def gunicorn_argv(host: str | None, port: int | None, workers: int | None) -> tu
 
 
 def _server_options(f):  # type: ignore[no-untyped-def]
-    f = click.option("--host", default=None, help="listen address (default 0.0.0.0)")(f)
+    f = click.option("--host", default=None, help="listen address (default $ROUTER_HOST, else 127.0.0.1, or "
+                     "0.0.0.0 on a platform or in a container)")(f)
     f = click.option("--port", type=int, default=None, help="listen port (default $PORT or 8000)")(f)
     f = click.option("--workers", type=int, default=None, help="gunicorn workers (default $WEB_CONCURRENCY or 2)")(f)
     f = click.option("--rules", default=None, help="rules file (default $ROUTER_RULES)")(f)

@@ -3,6 +3,7 @@
 import os
 import tempfile
 
+from router.listen import listen_host
 from router.settings import Settings
 
 _settings = Settings.from_env()
@@ -10,7 +11,7 @@ _settings = Settings.from_env()
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="router-metrics-")
 
-bind = f"{_settings.host}:{_settings.port}"
+bind = f"{listen_host(_settings)}:{_settings.port}"
 workers = _settings.web_concurrency
 # Threads, and a deadline per request: slow or idle clients cannot take every worker (router/serving.py)
 worker_class = "router.serving.DeadlineWorker"

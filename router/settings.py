@@ -51,7 +51,8 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("slack_api_url", "SLACK_API_URL", "https://slack.com/api/", _str, "Slack Web API base URL"),
     ("smtp_url", "SMTP_URL", "", _opt, "smtp://[user:pass@]host[:port], smtps://… or starttls://…"),
     ("email_from", "EMAIL_FROM", "sentry-router@localhost", _str, "sender address for email targets"),
-    ("host", "ROUTER_HOST", "0.0.0.0", _str, "listen address of `serve`/`web`"),
+    ("host", "ROUTER_HOST", "", _str, "listen address of `serve`/`web`; unset: 127.0.0.1, or 0.0.0.0 on a "
+     "platform (Heroku, Kubernetes…) or in a container (router/listen.py)"),
     ("port", "PORT", "8000", _int, "listen port"),
     ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
     ("web_threads", "ROUTER_WEB_THREADS", "16", _int,
@@ -92,7 +93,7 @@ class Settings:
     slack_api_url: str = "https://slack.com/api/"
     smtp_url: str | None = None
     email_from: str = "sentry-router@localhost"
-    host: str = "0.0.0.0"
+    host: str = ""
     port: int = 8000
     web_concurrency: int = 2
     web_threads: int = 16
