@@ -90,19 +90,29 @@ def rules_for_test(path: str) -> RuleSet:
 
 
 @click.command("test")
-@click.argument("payload", type=click.Path(exists=True, dir_okay=False))
+@click.argument("payload", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--expect", "cases", default=None, type=click.Path(exists=True, dir_okay=False), metavar="CASES.yaml",
+              help="run routing tests: each case's payload must and must not reach the rules and targets it names")
 @click.option("--resource", default=None, help="the Sentry-Hook-Resource (default: from the file name, issue.created.json → issue)")
 @click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
 @click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
 @click.option("--send", is_flag=True, help="really deliver the notifications (default: only show them)")
 @click.option("--at", "at", default=None, metavar="TIME",
               help="show what silences and quiet hours decide at this moment (RFC 3339; default now)")
-def test(payload: str, resource: str | None, rules: str | None, templates: str | None, send: bool,
-         at: str | None) -> None:
-    """Show which rules match a payload, why (each condition), and the message each target would get."""
+def test(payload: str | None, cases: str | None, resource: str | None, rules: str | None, templates: str | None,
+         send: bool, at: str | None) -> None:
+    """Show which rules match a payload, why (each condition), and the message each target would get.
+
+    With --expect CASES.yaml instead: run routing tests and exit 1, with a diff, if any fails."""
     from router.sentry import BadPayload, parse
 
     settings = _settings()
+    if bool(payload) == bool(cases):
+        raise click.UsageError("give a PAYLOAD.json to explain, or --expect CASES.yaml to run routing tests")
+    if cases:
+        run_expectations(cases, rules_for_test(rules or settings.rules_path))
+        return
+    assert payload is not None
     resource = resource or infer_resource(payload)
     if not resource:
         raise click.UsageError(f"cannot tell the resource from the file name {Path(payload).name!r}: pass --resource")
@@ -145,6 +155,21 @@ def show_quiet(ruleset: RuleSet, event: object, notifications: object, at: str |
         lines = verdicts(ruleset, event, notifications, moment, None)
     click.echo(f"\nat {rfc3339(moment)} (silences{'' if has_store else ': none, no store yet'}, quiet hours):")
     click.echo("\n".join(lines))
+
+
+def run_expectations(cases_path: str, ruleset: RuleSet) -> None:
+    """Run every case of a cases file against the rules; print the report; exit 1 if any case fails."""
+    from router.rules.expect import CasesError, load_cases, report, run_case
+
+    try:
+        cases = load_cases(cases_path)
+    except CasesError as exc:
+        raise click.ClickException(f"{cases_path} is not a usable cases file:\n{exc}") from None
+    outcomes = [run_case(ruleset, case) for case in cases]
+    click.echo(f"{len(cases)} routing case{'s' if len(cases) != 1 else ''} against {ruleset.source}:")
+    click.echo("\n".join(report(cases_path, outcomes)))
+    if not all(o.passed for o in outcomes):
+        sys.exit(1)
 
 
 def _show_and_send(event: object, result: object, settings: Settings, send: bool) -> None:
