@@ -34,3 +34,13 @@ def child_exit(server: object, worker: object) -> None:
     from router.metrics import mark_dead
 
     mark_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def pre_exec(server: object) -> None:
+    """SIGUSR2 handover: re-exec the new master as `python -m gunicorn`, as `web` started it.
+
+    gunicorn re-executes `python <sys.argv>`; under `-m` that is gunicorn/__main__.py run as a script, which puts
+    gunicorn's own folder first on sys.path, where its `http` package hides the standard library's."""
+    args = server.START_CTX["args"]  # type: ignore[attr-defined]
+    if len(args) > 1 and args[1].endswith(os.path.join("gunicorn", "__main__.py")):
+        server.START_CTX["args"] = [args[0], "-m", "gunicorn", *args[2:]]  # type: ignore[attr-defined]
