@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Response, current_app
@@ -17,6 +18,16 @@ def _rt() -> Runtime:
     return current_app.extensions["router"]
 
 
+def per_target(activity: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Attempt counts by target: sent, failed (retrying or dead) and suppressed."""
+    out: dict[str, dict[str, int]] = {}
+    for _bucket, outcome, target, n in activity["attempts"]:
+        counts = out.setdefault(target, {"sent": 0, "failed": 0, "suppressed": 0})
+        key = "sent" if outcome == "sent" else "suppressed" if outcome == "suppressed" else "failed"
+        counts[key] += n
+    return out
+
+
 def status_report(rt: Runtime) -> dict[str, Any]:
     """What the status endpoint and page show; never a secret (no URLs, no tokens)."""
     rt.rules.maybe_reload()
@@ -25,12 +36,13 @@ def status_report(rt: Runtime) -> dict[str, Any]:
         "rules": {"source": rules.source, "sha256": rules.digest, "rules": rules.rules, "targets": rules.targets,
                   "last_reload_ok": rules.ok, "last_reload_error": rules.error},
         "store": {"kind": "redis" if rt.settings.redis_url else "sqlite", "reachable": True, "error": None},
-        "queue_depth": None, "dead_letters": None,
+        "queue_depth": None, "dead_letters": None, "targets_last_hour": {},
     }
     try:
         rt.delivery.ping()
         report["queue_depth"] = rt.delivery.queue_depth()
         report["dead_letters"] = rt.delivery.store.count(DEAD)
+        report["targets_last_hour"] = per_target(rt.delivery.store.activity(time.time() - 3600, 3600))
     except StoreUnavailable as exc:
         report["store"].update(reachable=False, error=str(exc))
     return report

@@ -11,7 +11,9 @@ from router.delivery.fanout import Notes, event_body, fan_out
 from router.delivery.health import Refused, sqlite_problem
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
-from router.delivery.store import DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store, open_store
+from router.delivery.history import record_of
+from router.delivery.store import (DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store,
+                                   open_store, to_json)
 from router.rules.model import MatchResult
 from router.sentry import SentryEvent
 from router.settings import Settings
@@ -56,14 +58,24 @@ class Delivery:
         fans it out). `body` is the request body `event` was parsed from (else it is encoded from the event)."""
         now = time.time()
         webhook_id = new_id()
-        inbound = None
-        if result.notifications:
-            inbound = Inbound(webhook_id, now, event.resource, event.request_id, event.received_at,
-                              event.body_sha256, event_body(event) if body is None else body,
-                              self.notes.encode(result.notifications, default_throttle, result.rules))
+        # every webhook, matched or not, goes through the worker, which writes it into the history
+        inbound = Inbound(webhook_id, now, event.resource, event.request_id, event.received_at,
+                          event.body_sha256, event_body(event) if body is None else body,
+                          self.notes.encode(result.notifications, default_throttle, result.rules),
+                          to_json(list(result.matched)))
         if not self.store.accept(event.dedup_key, dedup_window, inbound, now, webhook_id):
-            return Accepted(self.store.original(event.dedup_key) or webhook_id, True)
+            original = self.store.original(event.dedup_key) or webhook_id
+            self._remember_duplicate(event, inbound, original)
+            return Accepted(original, True)
         return Accepted(webhook_id, False)
+
+    def _remember_duplicate(self, event: SentryEvent, inbound: Inbound, original: str) -> None:
+        """Keep Sentry's re-send in the history, pointing at the original; never fails the answer."""
+        try:
+            self.store.record_webhook(record_of(event, inbound.webhook_id, inbound.created_at, (), inbound.body,
+                                                duplicate_of=original))
+        except StoreUnavailable:
+            pass  # the original is stored; only the note that Sentry sent it again is lost
 
     def fan_out(self, webhook_id: str) -> tuple[str, ...]:
         """Turn an accepted webhook into its queued jobs now (the worker does it by itself); their ids."""
@@ -92,9 +104,10 @@ class Delivery:
         """The newest ledger rows; only retrying and dead ones with `failed`; only one webhook's with its id."""
         return self.store.jobs(limit, FAILED if failed else (), webhook_id)
 
-    def replay(self, job_id: str) -> bool:
-        """Send a dead letter again (fresh attempts and deadline); False unless `job_id` is dead."""
-        if not self.store.requeue(job_id, time.time(), self.policy.deadline):
+    def replay(self, job_id: str, statuses: tuple[str, ...] = (DEAD,)) -> bool:
+        """Send a dead letter (or a job in one of `statuses`) again, with fresh attempts and deadline; False
+        unless `job_id` is in one of them."""
+        if not self.store.requeue(job_id, time.time(), self.policy.deadline, statuses):
             return False
         self.queue.enqueue([job_id])
         return True

@@ -17,6 +17,7 @@ import orjson
 
 from router import sentry
 from router.delivery import issue_memory
+from router.delivery.history import record_of
 from router.delivery.queue import Queue
 from router.delivery.quiet import quiet_notes
 from router.delivery.store import Inbound, Job, Store, new_id, to_json
@@ -102,7 +103,9 @@ def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> lis
     ids = [j.id for j in jobs]
     # on SQLite the tasks go into the same transaction: a job never exists without its task
     tasks = queue.task_writer(ids, getattr(store, "path", None)) if ids else None
-    if not store.fan_out(webhook_id, jobs, tasks):
+    record = record_of(event, inbound.webhook_id, inbound.created_at, orjson.loads(inbound.matched or "[]"),
+                       inbound.body)
+    if not store.fan_out(webhook_id, jobs, tasks, record):
         return []
     if tasks is None and ids:
         queue.enqueue(ids)  # Redis; if this fails, the sweeper finds the jobs overdue and queues them

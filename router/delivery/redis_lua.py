@@ -4,23 +4,51 @@ ACCEPT = """
 if not redis.call('SET', ARGV[1], ARGV[3], 'NX', 'PX', ARGV[2]) then return 0 end
 if #ARGV > 3 then
   redis.call('HSET', 'router:in:' .. ARGV[3], 'created_at', ARGV[4], 'resource', ARGV[5], 'request_id', ARGV[6],
-             'received_at', ARGV[7], 'body_sha256', ARGV[8], 'body', ARGV[9], 'notes', ARGV[10])
+             'received_at', ARGV[7], 'body_sha256', ARGV[8], 'body', ARGV[9], 'notes', ARGV[10],
+             'matched', ARGV[11])
   redis.call('ZADD', 'router:inbound', ARGV[4], ARGV[3])
 end
 return 1
 """
 
-FAN_OUT = """
+# one webhook into the history (history_redis.py): its hash, the lex-sorted id index and one per filter value,
+# and the per-minute count the status page charts
+_HISTORY = """
+local function history(json, body)
+  local w = cjson.decode(json)
+  redis.call('HSET', 'router:wh:' .. w.id, 'created_at', w.created_at, 'resource', w.resource,
+             'action', w.action, 'title', w.title, 'project', w.project, 'issue_id', w.issue_id,
+             'matched', w.matched, 'duplicate_of', w.duplicate_of, 'request_id', w.request_id, 'body', body)
+  redis.call('ZADD', 'router:webhooks', 0, w.id)
+  for _, key in ipairs(w.indexes) do
+    redis.call('ZADD', key, 0, w.id)
+    redis.call('SADD', 'router:whx', key)
+  end
+  local stat = 'router:stat:' .. math.floor(tonumber(w.created_at) / 60)
+  redis.call('HINCRBY', stat, 'webhooks', 1)
+  redis.call('EXPIRE', stat, 172800)
+end
+"""
+
+FAN_OUT = _HISTORY + """
 if redis.call('ZREM', 'router:inbound', ARGV[1]) == 0 then return 0 end
+local body = redis.call('HGET', 'router:in:' .. ARGV[1], 'body') or ''
 redis.call('DEL', 'router:in:' .. ARGV[1])
-for i = 2, #ARGV do
+if ARGV[2] ~= '' then history(ARGV[2], body) end
+for i = 3, #ARGV do
   local j = cjson.decode(ARGV[i])
   local flat = {}
   for f, v in pairs(j) do flat[#flat + 1] = f; flat[#flat + 1] = v end
   redis.call('HSET', 'router:job:' .. j.id, unpack(flat))
   redis.call('ZADD', 'router:jobs', j.created_at, j.id)
   redis.call('ZADD', 'router:due', j.next_at, j.id)
+  redis.call('SADD', 'router:whjobs:' .. ARGV[1], j.id)
 end
+return 1
+"""
+
+HISTORY = _HISTORY + """
+history(ARGV[1], ARGV[2])
 return 1
 """
 
@@ -58,6 +86,12 @@ if redis.call('HGET', k, 'status') ~= 'sending' or redis.call('HGET', k, 'owner'
 redis.call('HSET', k, 'status', ARGV[3], 'updated_at', ARGV[4], 'next_at', ARGV[5], 'last_error', ARGV[6],
            'lease_until', '0')
 for i = 7, #ARGV, 2 do redis.call('HSET', k, ARGV[i], ARGV[i + 1]) end
+local target = redis.call('HGET', k, 'target') or ''
+redis.call('RPUSH', 'router:att:' .. ARGV[1], cjson.encode({at = tonumber(ARGV[4]), outcome = ARGV[3],
+           error = ARGV[6], n = tonumber(redis.call('HGET', k, 'attempts'))}))
+local stat = 'router:stat:' .. math.floor(tonumber(ARGV[4]) / 60)
+redis.call('HINCRBY', stat, ARGV[3] .. '\t' .. target, 1)
+redis.call('EXPIRE', stat, 172800)
 redis.call('ZREM', 'router:sending', ARGV[1])
 if ARGV[3] == 'retrying' or ARGV[3] == 'queued' then redis.call('ZADD', 'router:due', ARGV[5], ARGV[1]) end
 if ARGV[3] == 'dead' then redis.call('ZADD', 'router:dead', ARGV[4], ARGV[1]) end
@@ -101,9 +135,15 @@ return out
 
 REQUEUE = """
 local k = 'router:job:' .. ARGV[1]
-if redis.call('HGET', k, 'status') ~= 'dead' then return 0 end
+local st = redis.call('HGET', k, 'status')
+local ok = false
+for i = 4, #ARGV do if st == ARGV[i] then ok = true end end
+if not ok then return 0 end
 redis.call('HSET', k, 'status', 'queued', 'attempts', '0', 'next_at', ARGV[2], 'deadline_at', ARGV[3],
            'updated_at', ARGV[2])
+-- a replay is sent, not throttled again
+local sup = redis.call('HGET', k, 'suppressed')
+if not sup or sup == '' or sup == 'None' then redis.call('HSET', k, 'suppressed', '0') end
 redis.call('ZREM', 'router:dead', ARGV[1])
 redis.call('ZADD', 'router:due', ARGV[2], ARGV[1])
 return 1
@@ -130,7 +170,7 @@ for _, id in ipairs(ids) do
   local done = not st
   for i = 2, #ARGV do if st == ARGV[i] then done = true end end
   if done then
-    redis.call('DEL', k)
+    redis.call('DEL', k, 'router:att:' .. id)
     redis.call('ZREM', 'router:jobs', id)
     redis.call('ZREM', 'router:dead', id)
     n = n + 1
@@ -139,5 +179,21 @@ end
 return n
 """
 
-SCRIPTS = {"accept": ACCEPT, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
+EXPIRE_HISTORY = """
+local ids = redis.call('ZRANGEBYLEX', 'router:webhooks', '-', '(' .. ARGV[1], 'LIMIT', 0, 5000)
+local keys = redis.call('SMEMBERS', 'router:whx')
+for _, id in ipairs(ids) do
+  redis.call('DEL', 'router:wh:' .. id, 'router:whjobs:' .. id)
+end
+local upto = '(' .. ARGV[1]
+if #ids == 5000 then upto = '[' .. ids[#ids] end  -- the rest next time
+for _, key in ipairs(keys) do
+  redis.call('ZREMRANGEBYLEX', key, '-', upto)
+  if redis.call('ZCARD', key) == 0 then redis.call('SREM', 'router:whx', key) end
+end
+redis.call('ZREMRANGEBYLEX', 'router:webhooks', '-', upto)
+return #ids
+"""
+
+SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE}

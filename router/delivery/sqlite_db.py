@@ -44,11 +44,28 @@ SCHEMA = (
     "create table if not exists router_kv (key text primary key, value text not null, expires_at real)",
     # silences (silence_store.py): finished_at is when it stops holding back (null: until its issue resolves)
     "create table if not exists router_silence (id text primary key, finished_at real, body text not null)",
+    # the history the console and API read (history.py): ids sort by time, so lists walk an index backwards
+    """create table if not exists router_webhook (id text primary key, created_at real not null,
+        resource text not null, action text not null, title text not null, project text not null,
+        issue_id text not null, matched text not null, duplicate_of text not null, request_id text not null,
+        body blob not null)""",
+    "create index if not exists router_webhook_resource on router_webhook (resource, id)",
+    "create index if not exists router_webhook_action on router_webhook (action, id)",
+    "create index if not exists router_webhook_issue on router_webhook (issue_id, id)",
+    "create index if not exists router_webhook_project on router_webhook (project, id)",
+    "create index if not exists router_job_webhook on router_job (webhook_id)",
+    "create index if not exists router_job_status_id on router_job (status, id)",
+    # not keyed by (job, n): a replayed job counts its attempts from 1 again, and keeps the earlier ones
+    """create table if not exists router_attempt (job_id text not null, n integer not null, at real not null,
+        outcome text not null, error text not null, target text not null)""",
+    "create index if not exists router_attempt_job on router_attempt (job_id)",
+    "create index if not exists router_attempt_at on router_attempt (at)",
 )
 
 # columns added since a table was first made: files from before get them when first opened
 UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
-            ("router_inbound", "leases integer not null default 0"))  # files of 2026-11-26
+            ("router_inbound", "leases integer not null default 0"),  # files of 2026-11-26
+            ("router_inbound", "matched text not null default '[]'"))  # files of 2026-11-29
 
 
 class SqliteDb:

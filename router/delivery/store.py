@@ -117,6 +117,7 @@ class Inbound:
     body_sha256: str
     body: bytes
     notes: str                       # JSON: one entry per notification (rule, target and their settings)
+    matched: str = "[]"              # JSON: the names of the rules that matched, for the history
 
 
 class Store(Protocol):
@@ -132,9 +133,11 @@ class Store(Protocol):
         """An accepted webhook not yet fanned out into jobs, or None."""
         ...
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
-        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone (fanned
-        out already). `then(tx)` runs in the same transaction (SQLite only: the jobs' task rows)."""
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
+                record: Any = None) -> bool:
+        """Replace the inbound webhook by its jobs and its history record (history.WebhookRecord), together;
+        False (and nothing written) if it is gone (fanned out already). `then(tx)` runs in the same transaction
+        (SQLite only: the jobs' task rows)."""
         ...
 
     def count_inbound(self) -> int:
@@ -170,8 +173,9 @@ class Store(Protocol):
         """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
         ...
 
-    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
-        """A dead letter back to queued with fresh attempts; False unless it was dead."""
+    def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = ("dead",)) -> bool:
+        """A dead letter (or a job in one of `statuses`) back to queued with fresh attempts; False unless it
+        was in one of them."""
         ...
 
     def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:

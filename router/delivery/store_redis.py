@@ -12,6 +12,8 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from router.delivery import redis_lua as lua
+from router.delivery.history import WebhookRecord
+from router.delivery.history_redis import RedisHistory, history_json, id_at
 from router.delivery.store import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, pack_payload,
                                    to_json, unpack_payload)
 from router.masking import mask_url
@@ -53,7 +55,7 @@ def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
     return dict(zip(flat[0::2], flat[1::2]))
 
 
-class RedisStore:
+class RedisStore(RedisHistory):
     """Store on Redis; any number of processes on any number of machines share it."""
 
     def __init__(self, url: str) -> None:
@@ -86,7 +88,7 @@ class RedisStore:
         i = inbound
         return bool(self._call("accept", P + "dedup:" + dedup_key, max(1, int(ttl * 1000)), i.webhook_id,
                                repr(i.created_at), i.resource, i.request_id, repr(i.received_at), i.body_sha256,
-                               i.body, i.notes))
+                               i.body, i.notes, i.matched))
 
     def inbound(self, webhook_id: str) -> Inbound | None:
         """An accepted webhook not yet fanned out into jobs, or None."""
@@ -96,13 +98,17 @@ class RedisStore:
         d = {k.decode(): v for k, v in raw.items()}
         return Inbound(webhook_id=webhook_id, created_at=float(d["created_at"]), resource=d["resource"].decode(),
                        request_id=d["request_id"].decode(), received_at=float(d["received_at"]),
-                       body_sha256=d["body_sha256"].decode(), body=d["body"], notes=d["notes"].decode())
+                       body_sha256=d["body_sha256"].decode(), body=d["body"], notes=d["notes"].decode(),
+                       matched=d.get("matched", b"[]").decode())
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
-        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone."""
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
+                record: WebhookRecord | None = None) -> bool:
+        """Replace the inbound webhook by its jobs (and its history `record`), together; False (and nothing
+        written) if it is gone."""
         if then is not None:
             raise TypeError("RedisStore.fan_out cannot run another write in its transaction (a Lua script)")
-        return bool(self._call("fan_out", webhook_id, *[to_json(_fields(j)) for j in jobs]))
+        return bool(self._call("fan_out", webhook_id, history_json(record) if record else "",
+                               *[to_json(_fields(j)) for j in jobs]))
 
     def count_inbound(self) -> int:
         """Accepted webhooks not yet fanned out into jobs."""
@@ -142,9 +148,10 @@ class RedisStore:
         """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
         return [i.decode() for i in self._call("stale", repr(now), repr(now - grace), limit)]
 
-    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
-        """A dead letter back to queued with fresh attempts; False unless it was dead."""
-        return bool(self._call("requeue", job_id, repr(now), repr(now + deadline)))
+    def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = ("dead",)) -> bool:
+        """A dead letter (or a job in one of `statuses`) back to queued with fresh attempts; False unless it
+        was in one of them."""
+        return bool(self._call("requeue", job_id, repr(now), repr(now + deadline), *statuses))
 
     def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
         """One notification per key per window: (allowed, suppressed since the last one allowed)."""
@@ -184,6 +191,7 @@ class RedisStore:
 
     def expire(self, now: float, retention: float) -> int:
         """Drop finished ledger rows older than `retention` and expired keys; return rows dropped."""
+        self._call("expire_history", id_at(now - retention))
         return int(self._call("expire", repr(now - retention), *TERMINAL))
 
     def kv_get(self, key: str) -> str | None:

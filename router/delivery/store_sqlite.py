@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from router.delivery.history import WebhookRecord
+from router.delivery.history_sqlite import INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory, expire_history, webhook_row
 from router.delivery.sqlite_db import SqliteDb
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
                                    TERMINAL, Inbound, Job, pack_payload, unpack_payload)
@@ -16,9 +18,9 @@ _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "atte
             "payload", "suppressed")
 _SELECT = f"select {', '.join(_COLUMNS)} from router_job"
 _INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})"
-_INBOUND_COLUMNS = "id, created_at, resource, request_id, received_at, body_sha256, body, notes"
+_INBOUND_COLUMNS = "id, created_at, resource, request_id, received_at, body_sha256, body, notes, matched"
 _INSERT_INBOUND = ("insert into router_inbound (id, created_at, due_at, resource, request_id, received_at, "
-                   "body_sha256, body, notes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                   "body_sha256, body, notes, matched) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, ?) on conflict (key) do update "
           "set expires_at = excluded.expires_at, webhook_id = excluded.webhook_id where router_dedup.expires_at <= ?")
 
@@ -37,7 +39,7 @@ def _row(job: Job) -> tuple[Any, ...]:
     return tuple(d[c] for c in _COLUMNS)
 
 
-class SqliteStore(SqliteDb):
+class SqliteStore(SqliteHistory, SqliteDb):
     """Store on SQLite; safe across threads and forked processes (connections are per pid and thread)."""
 
     # -- ingest ------------------------------------------------------------------------------
@@ -52,7 +54,7 @@ class SqliteStore(SqliteDb):
             if inbound is not None:
                 i = inbound
                 conn.execute(_INSERT_INBOUND, (i.webhook_id, i.created_at, i.created_at, i.resource, i.request_id,
-                                               i.received_at, i.body_sha256, i.body, i.notes))
+                                               i.received_at, i.body_sha256, i.body, i.notes, i.matched))
             return True
 
     def inbound(self, webhook_id: str) -> Inbound | None:
@@ -60,13 +62,17 @@ class SqliteStore(SqliteDb):
         rows = self._read(f"select {_INBOUND_COLUMNS} from router_inbound where id = ?", (webhook_id,))
         return Inbound(*rows[0]) if rows else None
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None) -> bool:
-        """Replace the inbound webhook by its jobs, together; False (and nothing written) if it is gone."""
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
+                record: WebhookRecord | None = None) -> bool:
+        """Replace the inbound webhook by its jobs (and its history `record`), together; False (and nothing
+        written) if it is gone."""
         rows = [_row(j) for j in jobs]  # serialise before taking the write lock
         with self._tx() as conn:
             if conn.execute("delete from router_inbound where id = ?", (webhook_id,)).rowcount != 1:
                 return False
             conn.executemany(_INSERT_JOB, rows)
+            if record is not None:
+                conn.execute(INSERT_WEBHOOK, webhook_row(record))
             if then is not None:
                 then(conn)
             return True
@@ -107,6 +113,7 @@ class SqliteStore(SqliteDb):
                suppressed: int | None = None) -> bool:
         """Store the outcome of a send we hold the claim for; False if the claim was lost."""
         with self._tx() as conn:
+            conn.execute(INSERT_ATTEMPT, (now, status, error, job_id, SENDING, owner))
             cur = conn.execute(
                 "update router_job set status = ?, updated_at = ?, last_error = ?, "
                 "receipt = coalesce(?, receipt), next_at = ?, lease_until = 0, "
@@ -134,12 +141,14 @@ class SqliteStore(SqliteDb):
                 (now, QUEUED, RETRYING, now - grace, limit)).fetchall()
         return [r[0] for r in rows]
 
-    def requeue(self, job_id: str, now: float, deadline: float) -> bool:
-        """A dead letter back to queued with fresh attempts; False unless it was dead."""
+    def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = (DEAD,)) -> bool:
+        """A dead letter (or a job in one of `statuses`) back to queued with fresh attempts; False unless it
+        was in one of them."""
         with self._tx() as conn:
-            cur = conn.execute("update router_job set status = ?, attempts = 0, next_at = ?, deadline_at = ?, "
-                               "updated_at = ? where id = ? and status = ?",
-                               (QUEUED, now, now + deadline, now, job_id, DEAD))
+            cur = conn.execute(f"update router_job set status = ?, attempts = 0, next_at = ?, deadline_at = ?, "
+                               f"updated_at = ?, suppressed = coalesce(suppressed, 0) where id = ? and status in "
+                               f"({', '.join('?' * len(statuses))})",
+                               (QUEUED, now, now + deadline, now, job_id, *statuses))
             return cur.rowcount == 1
 
     def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
@@ -179,6 +188,7 @@ class SqliteStore(SqliteDb):
     def expire(self, now: float, retention: float) -> int:
         """Drop finished ledger rows older than `retention` and expired keys; return rows dropped."""
         with self._tx() as conn:
+            expire_history(conn, now - retention)
             cur = conn.execute(f"delete from router_job where created_at < ? and status in "
                                f"({', '.join('?' * len(TERMINAL))})", (now - retention, *TERMINAL))
             conn.execute("delete from router_dedup where expires_at <= ?", (now,))
