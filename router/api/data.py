@@ -135,6 +135,7 @@ def webhook_detail(rt: Runtime, rec: WebhookRecord) -> dict[str, Any]:
     """One webhook: its summary, payload, per-rule explanation, and notifications with attempts and messages."""
     store = rt.delivery.store
     out = _summaries(rt, [rec])[0]
+    out["notification_counts"] = out["notifications"]   # "notifications" becomes the full list below
     try:
         out["payload"] = orjson.loads(rec.body)
     except orjson.JSONDecodeError:

@@ -14,13 +14,24 @@ bp = protect(Blueprint("console", __name__, url_prefix="/ui", template_folder="t
                        static_folder="static"), console_guard, has_index=True)
 
 
-NAV = (("console.index", "Status"),)
+NAV = (("console.webhooks", "Webhooks"), ("console.notifications", "Notifications"),
+       ("console.playground", "Playground"), ("console.status", "Status"))
 
 
 @bp.context_processor
 def navigation() -> dict:
-    """The menu every page shows."""
-    return {"nav": NAV}
+    """The menu and the CSRF token every page uses."""
+    from router.console.csrf import csrf_token
+
+    return {"nav": NAV, "csrf_token": csrf_token}
+
+
+@bp.app_template_filter("when")
+def when(ts: float | None) -> str:
+    """A Unix time as `YYYY-MM-DD HH:MM:SS` UTC."""
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) if ts else ""
 
 
 @bp.after_request

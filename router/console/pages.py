@@ -1,14 +1,104 @@
-"""Console pages: each reads the store, renders a template (autoescaped) and sends nothing anywhere."""
+"""Console pages for reading: webhooks (list, live rows, one webhook) and status. Nothing here writes."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+import json
+import time
+from typing import Any
 
+from flask import Response, abort, render_template, request
+
+from router.api.data import BadQuery, find_webhook, list_webhooks, runtime, webhook_detail, webhook_query
+from router.api.http import error, json_response
 from router.api.status import status_report
 from router.console import bp
+from router.console.charts import bar_chart
+from router.console.slack_preview import preview
+from router.delivery import StoreUnavailable
+
+
+def _query() -> Any:
+    try:
+        return webhook_query({k: v for k, v in request.args.items() if v != ""})
+    except BadQuery as exc:
+        abort(400, description=str(exc))
 
 
 @bp.get("/")
 def index() -> str:
-    """The console's front page: the router's status."""
-    return render_template("console/status.html", status=status_report(current_app.extensions["router"]))
+    """The console's front page: the webhook list."""
+    return webhooks()
+
+
+@bp.get("/webhooks")
+def webhooks() -> str:
+    """Newest webhooks first, filtered; live-updated by static/live.js on the first page."""
+    query = _query()
+    page = list_webhooks(runtime(), query)
+    return render_template("console/webhooks.html", page=page, filters=query.filters, before=query.before,
+                           live=not query.before)
+
+
+@bp.get("/webhooks/live")
+def webhooks_live() -> Response:
+    """The first page of the list as JSON, for live.js (which builds rows with textContent, never HTML)."""
+    try:
+        query = webhook_query(request.args)
+    except BadQuery as exc:
+        return error(400, str(exc))
+    return json_response(list_webhooks(runtime(), query))
+
+
+@bp.get("/webhooks/<webhook_id>")
+def webhook(webhook_id: str) -> str:
+    """One webhook: payload, explanation, notifications with attempts, Slack and email previews."""
+    rt = runtime()
+    rec = find_webhook(rt, webhook_id)
+    if rec is None:
+        abort(404, description=f"no webhook with id {webhook_id[:40]!r}")
+    d = webhook_detail(rt, rec)
+    for n in d["notifications"]:
+        n["slack"] = preview(n["rendered"].get("blocks")) if n["rendered"].get("blocks") else None
+    return render_template("console/webhook.html", w=d, payload=json.dumps(d["payload"], indent=2,
+                                                                         ensure_ascii=False))
+
+
+@bp.get("/notifications/<job_id>/email")
+def email_preview(job_id: str) -> Response:
+    """The email HTML of one notification, for the sandboxed frame on the webhook page (no script, no fetch)."""
+    from router.api.data import render_job
+
+    rt = runtime()
+    job = rt.delivery.store.get(job_id)
+    html = render_job(rt, job).get("html") if job is not None else None
+    if not html:
+        abort(404, description="no email for this notification")
+    resp = Response(html, mimetype="text/html")
+    # its own policy: the email's inline styles apply, nothing runs, nothing loads from outside
+    resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                               "sandbox; frame-ancestors 'self'")
+    return resp
+
+
+def _minute_labels(since: float, n: int, step: float) -> list[str]:
+    return [time.strftime("%H:%M", time.gmtime(since + i * step)) for i in range(n)]
+
+
+@bp.get("/status")
+def status() -> str:
+    """Rules, store, queue, per-target counts, and webhooks and deliveries per minute over the last day."""
+    rt = runtime()
+    report = status_report(rt)
+    charts = []
+    since = (time.time() // 60 - 1439) * 60
+    try:
+        act = rt.delivery.store.activity(since, 60)
+    except StoreUnavailable:
+        act = {"webhooks": [], "attempts": []}
+    labels = _minute_labels(since, 1440, 60)
+    charts.append(bar_chart("Webhooks per minute", act["webhooks"], 1440, labels, width=1440))
+    sent = [(b, n) for b, o, _t, n in act["attempts"] if o == "sent"]
+    failed = [(b, n) for b, o, _t, n in act["attempts"] if o in ("retrying", "dead")]
+    charts.append(bar_chart("Deliveries sent per minute", sent, 1440, labels, width=1440))
+    charts.append(bar_chart("Delivery failures per minute", failed, 1440, labels, width=1440))
+    return render_template("console/status.html", status=report, charts=charts)
