@@ -38,7 +38,7 @@ def bar_chart(title: str, counts: Iterable[tuple[int, int]], buckets: int, label
             values[b] += n
     peak = max(values) or 1
     w = width / buckets
-    bars = tuple(Bar(x=round(i * w, 2), y=round(height - v / peak * height, 2), width=round(max(w - 0.5, 0.5), 2),
+    bars = tuple(Bar(x=round(i * w, 2), y=round(height - v / peak * height, 2), width=round(max(w - 0.5, 3.0), 2),
                      height=round(v / peak * height, 2), label=f"{labels[i]}: {v}")
                  for i, v in enumerate(values) if v)
     return Chart(title=title, bars=bars, peak=max(values), total=sum(values), width=width, height=height)

@@ -41,10 +41,13 @@ def draft_errors(text: str) -> tuple[Any, list[dict[str, Any]]]:
     except RulesError as exc:
         rt = runtime()
         out = []
+        last = max(len(text.splitlines()), 1)
         for line in exc.errors:
             head, _, rest = line.partition(": ")
             num = head.rpartition(":")[2]
-            out.append({"line": int(num) if num.isdigit() else None, "message": masked(rt, rest or line)})
+            n = int(num) if num.isdigit() else None
+            # `at`: the line it is shown beside (an error at the end of the file, beside the last line)
+            out.append({"line": n, "at": min(n, last) if n else None, "message": masked(rt, rest or line)})
         return None, out
 
 
