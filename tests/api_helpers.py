@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from router.delivery.worker import Deliverer
 from router.settings import Settings
@@ -32,6 +35,14 @@ rules:
     match: {resource: issue, action: resolved}
     notify: [log]
 """
+
+
+@pytest.fixture
+def admin_app(tmp_path: Path, fake_slack: Any) -> Iterator[Any]:
+    """An app with the admin token, rules sending issues to FakeSlack (use with the fake_slack fixture)."""
+    from router.app import create_app
+
+    yield create_app(admin_settings(tmp_path, fake_slack.url))
 
 
 def admin_settings(tmp_path: Path, slack_url: str, rules: str = RULES, **overrides: Any) -> Settings:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_helpers import API, admin_settings, post_webhook, work
+from tests.api_helpers import admin_app  # noqa: F401  (fixture)
+from tests.api_helpers import API, post_webhook, work
 from tests.conftest import sentry_body
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def app(tmp_path, fake_slack):  # noqa: F811
-    """An app with the admin token, rules sending issues to FakeSlack."""
-    from router.app import create_app
-
-    yield create_app(admin_settings(tmp_path, fake_slack.url))
-
-
-@pytest.fixture
-def client(app):
-    """Its test client."""
-    yield app.test_client()
+def app(admin_app):
+    """The admin app (tests.api_helpers)."""
+    yield admin_app
 
 
 def dead_letter(app, client, fake_slack) -> str:  # noqa: F811

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
-from tests.api_helpers import API, admin_settings, post_webhook, work
+from tests.api_helpers import admin_app  # noqa: F401  (fixture)
+from tests.api_helpers import API, post_webhook, work
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 from router.sentry import encode_like_sentry
 
 
 @pytest.fixture
-def app(tmp_path, fake_slack):  # noqa: F811
-    """An app with the admin token, rules sending issues to FakeSlack."""
-    from router.app import create_app
-
-    yield create_app(admin_settings(tmp_path, fake_slack.url))
-
-
-@pytest.fixture
-def client(app) -> Iterator:
-    """Its test client."""
-    yield app.test_client()
+def app(admin_app):
+    """The admin app (tests.api_helpers)."""
+    yield admin_app
 
 
 def issue_body(n: int, action: str = "created", title: str | None = None, level: str = "error") -> bytes:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from router.sentry import encode_like_sentry
+from tests.api_helpers import admin_app  # noqa: F401  (fixture)
 from tests.api_helpers import CONSOLE, admin_settings, post_webhook, work
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
@@ -16,17 +17,9 @@ PAGES = ["/ui/", "/ui/webhooks", "/ui/webhooks?resource=issue&rule=issues-to-onc
 
 
 @pytest.fixture
-def app(tmp_path, fake_slack):  # noqa: F811
-    """An app with the admin token, rules sending issues to FakeSlack and email to nobody."""
-    from router.app import create_app
-
-    yield create_app(admin_settings(tmp_path, fake_slack.url))
-
-
-@pytest.fixture
-def client(app):
-    """Its test client."""
-    yield app.test_client()
+def app(admin_app):
+    """The admin app (tests.api_helpers)."""
+    yield admin_app
 
 
 def token_of(html: bytes) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, abort, render_template, request
 
 from router.api.data import BadQuery, find_webhook, list_webhooks, runtime, webhook_detail, webhook_query
-from router.api.http import error, json_response
+from router.api.webhooks import webhooks as api_webhooks
 from router.api.status import status_report
 from router.console import bp
 from router.console.charts import bar_chart
@@ -39,14 +39,8 @@ def webhooks() -> str:
                            live=not query.before)
 
 
-@bp.get("/webhooks/live")
-def webhooks_live() -> Response:
-    """The first page of the list as JSON, for live.js (which builds rows with textContent, never HTML)."""
-    try:
-        query = webhook_query(request.args)
-    except BadQuery as exc:
-        return error(400, str(exc))
-    return json_response(list_webhooks(runtime(), query))
+# the first page of the list as JSON, for live.js (which builds rows with textContent, never HTML)
+bp.add_url_rule("/webhooks/live", "webhooks_live", api_webhooks)
 
 
 @bp.get("/webhooks/<webhook_id>")
