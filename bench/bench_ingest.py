@@ -8,7 +8,8 @@ channel, Slack webhook, email, Apprise); wrk posts a pool of distinct signed rea
 bare/router each round. `dedup_window: 0s` in the bench rules turns content dedup off, so every request
 is a *fresh* webhook (verify + parse + match + one SQLite transaction: the dedup claim and the webhook with
 its notifications; no delivery worker runs, so the webhooks wait in the store); `--duplicates` also
-measures a router whose dedup window holds every body already.
+measures a router whose dedup window holds every body already; `--poll` also measures each round with an
+operator console open: a client reading the newest 50 webhooks (GET /api/v1/webhooks) every second.
 Needs wrk (`apt-get install wrk`).
 """
 
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -77,13 +79,37 @@ def _env(tmp: Path, port: int, rules: Path, name: str) -> dict[str, str]:
     return env
 
 
+ADMIN_TOKEN = "bench-admin-token"
+
+
 def start_router(tmp: Path, name: str, dedup_window: str) -> Server:
-    """`sentry-router web` with the bench rules."""
+    """`sentry-router web` with the bench rules (and the admin API on, for --poll)."""
     rules = tmp / f"{name}.yaml"
     rules.write_text(rules_yaml(dedup_window=dedup_window))
     port = free_port()
-    return Server(name, [sys.executable, "-m", "router", "web"], _env(tmp, port, rules, name), port,
-                  tmp / f"{name}.log")
+    env = {**_env(tmp, port, rules, name), "ROUTER_ADMIN_TOKEN": ADMIN_TOKEN}
+    return Server(name, [sys.executable, "-m", "router", "web"], env, port, tmp / f"{name}.log")
+
+
+class Poller(threading.Thread):
+    """An open console: GET the newest 50 webhooks every second; counts answers and their worst time."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(daemon=True)
+        self.server, self.stopped, self.polls, self.worst, self.failed = server, threading.Event(), 0, 0.0, 0
+
+    def run(self) -> None:
+        req = urllib.request.Request(self.server.url + "/api/v1/webhooks?limit=50",
+                                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        while not self.stopped.wait(1.0):
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    resp.read()
+                self.polls += 1
+                self.worst = max(self.worst, time.perf_counter() - start)
+            except OSError:
+                self.failed += 1
 
 
 def start_bare(tmp: Path) -> Server:
@@ -144,6 +170,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--pool", type=int, default=4000, help="distinct signed webhooks wrk cycles through")
     p.add_argument("--duplicates", action="store_true", help="also measure a router answering only duplicates")
+    p.add_argument("--poll", action="store_true", help="also measure each round with a console polling every second")
     args = p.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -160,15 +187,27 @@ def main() -> None:
         print(f"{os.cpu_count()} CPUs, {args.connections} connections, {args.duration} s per run, "
               f"{args.pool} distinct webhooks, 50 rules / 4 targets, dedup off (fresh webhooks)")
         print(f"{'run':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU µs/req':>8}")
-        ratios, cpu_ratios = [], []
+        ratios, cpu_ratios, polled = [], [], []
         for n in range(1, args.rounds + 1):
             b, r = run_wrk(bare, script, args), run_wrk(router, script, args)
             print(_row(f"round {n} bare flask", b))
             print(_row(f"round {n} router", r))
             ratios.append(r["rps"] / b["rps"])
             cpu_ratios.append(b["cpu_us"] / r["cpu_us"])
+            if args.poll:
+                poller = Poller(router)
+                poller.start()
+                rp = run_wrk(router, script, args)
+                poller.stopped.set()
+                poller.join()
+                print(_row(f"round {n} router+console", rp) + f"  ({poller.polls} polls, worst "
+                      f"{poller.worst * 1000:.0f} ms, {poller.failed} failed)")
+                polled.append(rp["rps"] / b["rps"])
         print(f"ratio router/bare per round: {', '.join(f'{x:.2f}' for x in ratios)}; "
               f"median {statistics.median(ratios):.2f} (target >= 0.6)")
+        if polled:
+            print(f"ratio router/bare with a console polling every second: {', '.join(f'{x:.2f}' for x in polled)}; "
+                  f"median {statistics.median(polled):.2f}")
         print(f"server CPU per request, bare/router per round: {', '.join(f'{x:.2f}' for x in cpu_ratios)}; "
               f"median {statistics.median(cpu_ratios):.2f}")
         if args.duplicates:

@@ -12,7 +12,7 @@ from tests.api_helpers import CONSOLE, admin_settings, post_webhook, work
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
-PAGES = ["/ui/", "/ui/webhooks", "/ui/webhooks?resource=issue&rule=issues-to-oncall", "/ui/notifications",
+PAGES = ["/ui/", "/ui/webhooks", "/ui/silences", "/ui/webhooks?resource=issue&rule=issues-to-oncall", "/ui/notifications",
          "/ui/notifications?status=sent", "/ui/playground", "/ui/playground?sample=issue.created", "/ui/status"]
 
 
@@ -164,3 +164,26 @@ def test_live_rows_are_json(app, client) -> None:
     wid = post_webhook(client, "issue.created", hostile())["id"]
     d = client.get("/ui/webhooks/live?resource=issue", headers=CONSOLE).get_json()
     assert d["items"][0]["id"] == wid and d["items"][0]["title"].startswith("<script>")
+
+
+def test_silence_added_in_the_console_holds_notifications_back(app, client, fake_slack) -> None:  # noqa: F811
+    """A silence added on the silences page suppresses a matching notification; a bad one names its key path."""
+    page = client.get("/ui/silences", headers=CONSOLE)
+    assert page.status_code == 200 and b"No silences" in page.data
+    bad = client.post("/ui/silences", headers=CONSOLE, data={"csrf_token": token_of(page.data),
+                                                             "match": "{levle: error}", "duration": "2h"})
+    assert bad.status_code == 200 and b"levle" in bad.data
+    resp = client.post("/ui/silences", headers=CONSOLE, data={"csrf_token": token_of(page.data),
+                                                              "match": "{resource: issue}", "duration": "1h",
+                                                              "reason": "<b>deploy</b>"})
+    assert resp.status_code == 303
+    listed = client.get("/ui/silences", headers=CONSOLE).get_data(as_text=True)
+    assert "active" in listed and "&lt;b&gt;deploy&lt;/b&gt;" in listed
+    post_webhook(client, "issue.created")
+    work(app)
+    [job] = app.extensions["router"].delivery.store.notifications((), 10)
+    assert job.status == "suppressed" and fake_slack.calls() == []
+    sid = re.search(r'/ui/silences/([^/]+)/end', listed).group(1)
+    assert client.post(f"/ui/silences/{sid}/end", headers=CONSOLE, data={}).status_code == 400   # no CSRF token
+    client.post(f"/ui/silences/{sid}/end", headers=CONSOLE, data={"csrf_token": token_of(page.data)})
+    assert "ended" in client.get("/ui/silences", headers=CONSOLE).get_data(as_text=True)

@@ -15,7 +15,7 @@ bp = protect(Blueprint("console", __name__, url_prefix="/ui", template_folder="t
 
 
 NAV = (("console.webhooks", "Webhooks"), ("console.notifications", "Notifications"),
-       ("console.playground", "Playground"), ("console.status", "Status"))
+       ("console.silences", "Silences"), ("console.playground", "Playground"), ("console.status", "Status"))
 
 
 @bp.context_processor

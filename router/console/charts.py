@@ -1,4 +1,4 @@
-"""Small server-rendered charts for the status page: counts per bucket → SVG bar geometry (no JS, no assets)."""
+"""Small server-rendered charts for the status page: counts per bucket → one SVG path (no JS, no assets)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,28 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Bar:
-    """One bar: position, height (in the chart's units) and its label (bucket start and count)."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-
-
-@dataclass(frozen=True)
 class Chart:
-    """A bar chart: the bars, its peak value and its size."""
+    """An area chart: its SVG path (`d`), peak and total, and its size in SVG units."""
 
     title: str
-    bars: tuple[Bar, ...]
+    path: str
     peak: int
     total: int
-    width: int = 720
-    height: int = 120
+    width: int
+    height: int = 100
 
 
-def bar_chart(title: str, counts: Iterable[tuple[int, int]], buckets: int, labels: list[str],
-              width: int = 720, height: int = 120) -> Chart:
-    """Bars for `buckets` buckets from (bucket, count) pairs; missing buckets are zero."""
+def area_chart(title: str, counts: Iterable[tuple[int, int]], buckets: int, height: int = 100) -> Chart:
+    """One closed path over `buckets` buckets (x = bucket, y = count scaled to the peak); missing ones are 0.
+
+    One element however many buckets: 1,440 minutes cost one attribute, not 1,440 nodes."""
     values = [0] * buckets
     for b, n in counts:
         if 0 <= b < buckets:
             values[b] += n
-    peak = max(values) or 1
-    w = width / buckets
-    bars = tuple(Bar(x=round(i * w, 2), y=round(height - v / peak * height, 2), width=round(max(w - 0.5, 3.0), 2),
-                     height=round(v / peak * height, 2), label=f"{labels[i]}: {v}")
-                 for i, v in enumerate(values) if v)
-    return Chart(title=title, bars=bars, peak=max(values), total=sum(values), width=width, height=height)
+    peak = max(values)
+    scale = height / (peak or 1)
+    points = " ".join(f"L{i} {height - v * scale:.1f}L{i + 1} {height - v * scale:.1f}" for i, v in enumerate(values)
+                      if v or (i and values[i - 1]))
+    path = f"M0 {height}{' ' + points if points else ''} L{buckets} {height}Z"
+    return Chart(title=title, path=path, peak=peak, total=sum(values), width=buckets, height=height)

@@ -12,7 +12,7 @@ from router.api.data import BadQuery, find_webhook, list_webhooks, runtime, webh
 from router.api.webhooks import webhooks as api_webhooks
 from router.api.status import status_report
 from router.console import bp
-from router.console.charts import bar_chart
+from router.console.charts import area_chart
 from router.console.slack_preview import preview
 from router.delivery import StoreUnavailable
 
@@ -74,10 +74,6 @@ def email_preview(job_id: str) -> Response:
     return resp
 
 
-def _minute_labels(since: float, n: int, step: float) -> list[str]:
-    return [time.strftime("%H:%M", time.gmtime(since + i * step)) for i in range(n)]
-
-
 @bp.get("/status")
 def status() -> str:
     """Rules, store, queue, per-target counts, and webhooks and deliveries per minute over the last day."""
@@ -89,10 +85,9 @@ def status() -> str:
         act = rt.delivery.store.activity(since, 60)
     except StoreUnavailable:
         act = {"webhooks": [], "attempts": []}
-    labels = _minute_labels(since, 1440, 60)
-    charts.append(bar_chart("Webhooks per minute", act["webhooks"], 1440, labels, width=1440))
     sent = [(b, n) for b, o, _t, n in act["attempts"] if o == "sent"]
     failed = [(b, n) for b, o, _t, n in act["attempts"] if o in ("retrying", "dead")]
-    charts.append(bar_chart("Deliveries sent per minute", sent, 1440, labels, width=1440))
-    charts.append(bar_chart("Delivery failures per minute", failed, 1440, labels, width=1440))
+    charts.append(area_chart("Webhooks per minute", act["webhooks"], 1440))
+    charts.append(area_chart("Deliveries sent per minute", sent, 1440))
+    charts.append(area_chart("Delivery failures per minute", failed, 1440))
     return render_template("console/status.html", status=report, charts=charts)
