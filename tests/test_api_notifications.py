@@ -109,3 +109,10 @@ def test_status(app, client, fake_slack) -> None:  # noqa: F811
     assert d["store"] == {"kind": "sqlite", "reachable": True, "error": None}
     assert d["dead_letters"] == 1 and d["queue_depth"] >= 0
     assert d["targets_last_hour"]["oncall"] == {"sent": 1, "failed": 1, "suppressed": 0}
+
+
+def test_explain_refuses_an_oversized_body(app, client) -> None:
+    """A body over ROUTER_MAX_BODY is a 413 naming the setting, not read into memory."""
+    limit = app.extensions["router"].settings.max_body
+    resp = client.post("/api/v1/explain", data=b" " * (limit + 1), headers={**API, "Sentry-Hook-Resource": "issue"})
+    assert resp.status_code == 413 and "ROUTER_MAX_BODY" in resp.get_json()["error"]

@@ -32,8 +32,9 @@ def explain_body(rt: Runtime, body: bytes, resource: str | None, ruleset: RuleSe
 def explain_view() -> Response:
     """Explain a pasted webhook body (header Sentry-Hook-Resource); sends nothing, stores nothing."""
     rt = runtime()
-    body = request.get_data(cache=False)
-    if len(body) > rt.settings.max_body:
+    too_big = (request.content_length or 0) > rt.settings.max_body
+    body = b"" if too_big else request.stream.read(rt.settings.max_body + 1)
+    if too_big or len(body) > rt.settings.max_body:
         return error(413, f"body larger than ROUTER_MAX_BODY ({rt.settings.max_body} bytes)")
     try:
         return json_response(explain_body(rt, body, request.headers.get("Sentry-Hook-Resource")))

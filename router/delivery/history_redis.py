@@ -85,7 +85,9 @@ class RedisHistory:
 
     def pending(self, limit: int, before: str = "") -> list[Inbound]:
         """Accepted webhooks no worker has fanned out yet, newest first."""
-        ids = sorted((i.decode() for i in self._do(self.r.zrange, P + "inbound", 0, -1)), reverse=True)
+        # scored by when each is due, roughly oldest first: the last 1,000 hold the newest (a backlog's
+        # older ones are listed once a worker has written them into the history)
+        ids = sorted((i.decode() for i in self._do(self.r.zrange, P + "inbound", -1000, -1)), reverse=True)
         found = [self.inbound(i) for i in ids if not before or i < before][:limit]
         return [i for i in found if i is not None]
 
