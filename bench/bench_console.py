@@ -67,6 +67,13 @@ def fill_sqlite(store, rows) -> None:  # type: ignore[no-untyped-def]
             conn.executemany("insert into router_attempt (job_id, n, at, outcome, error, target) "
                              "values (?, 1, ?, ?, ?, ?)",
                              [(j.id, a, s, j.last_error, j.target) for _r, j, a, s in chunk])
+    stats: dict[tuple[int, str], int] = {}
+    for r, j, a, s in rows:   # the per-minute counters the worker bumps as it goes
+        for key in ((int(r.created_at // 60), "webhooks"), (int(a // 60), f"{s}\t{j.target}")):
+            stats[key] = stats.get(key, 0) + 1
+    with store._tx() as conn:
+        conn.executemany("insert into router_stat (minute, name, n) values (?, ?, ?)",
+                         [(m, name, n) for (m, name), n in stats.items()])
 
 
 def fill_redis(store, rows) -> None:  # type: ignore[no-untyped-def]

@@ -98,3 +98,19 @@ def record_of_pending(inbound: Inbound) -> WebhookRecord:
     rec = record_of(event, inbound.webhook_id, inbound.created_at, orjson.loads(inbound.matched or "[]"),
                     inbound.body)
     return dataclasses.replace(rec, pending=True)
+
+
+def activity_of(rows: Sequence[tuple[int, str, int]], since: float, bucket: float) -> dict[str, Any]:
+    """(minute, name, n) counters → webhooks per bucket and (bucket, outcome, target, n) attempts."""
+    webhooks: dict[int, int] = {}
+    attempts: dict[tuple[int, str, str], int] = {}
+    for minute, name, n in rows:
+        b = int((minute * 60 - since) // bucket)
+        if b < 0:
+            continue
+        if name == "webhooks":
+            webhooks[b] = webhooks.get(b, 0) + int(n)
+        else:
+            outcome, _, target = name.partition("\t")
+            attempts[(b, outcome, target)] = attempts.get((b, outcome, target), 0) + int(n)
+    return {"webhooks": sorted(webhooks.items()), "attempts": [(*k, n) for k, n in sorted(attempts.items())]}

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from router.delivery.history import Attempt, WebhookQuery, WebhookRecord
+from router.delivery.history import Attempt, WebhookQuery, WebhookRecord, activity_of
 from router.delivery.store import DEAD, Inbound, Job
 
 P = "router:"
@@ -156,18 +156,6 @@ class RedisHistory:
         minutes = list(range(first, min(last, first + 1441) + 1))
         for m in minutes:
             pipe.hgetall(f"{P}stat:{m}")
-        webhooks: dict[int, int] = {}
-        attempts: dict[tuple[int, str, str], int] = {}
-        for m, counts in zip(minutes, self._do(pipe.execute)):
-            b = int((m * 60 - since) // bucket)
-            if b < 0:
-                continue
-            for name, n in counts.items():
-                name = name.decode()
-                if name == "webhooks":
-                    webhooks[b] = webhooks.get(b, 0) + int(n)
-                else:
-                    outcome, _, target = name.partition("\t")
-                    attempts[(b, outcome, target)] = attempts.get((b, outcome, target), 0) + int(n)
-        return {"webhooks": sorted(webhooks.items()),
-                "attempts": [(b, o, t, n) for (b, o, t), n in sorted(attempts.items())]}
+        rows = [(m, name.decode(), int(n)) for m, counts in zip(minutes, self._do(pipe.execute))
+                for name, n in counts.items()]
+        return activity_of(rows, since, bucket)

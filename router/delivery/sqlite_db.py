@@ -59,7 +59,9 @@ SCHEMA = (
     """create table if not exists router_attempt (job_id text not null, n integer not null, at real not null,
         outcome text not null, error text not null, target text not null)""",
     "create index if not exists router_attempt_job on router_attempt (job_id)",
-    "create index if not exists router_attempt_at on router_attempt (at)",
+    # per-minute counts for the status charts (webhooks; attempts by outcome and target), bumped as they happen
+    """create table if not exists router_stat (minute integer not null, name text not null, n integer not null,
+        primary key (minute, name)) without rowid""",
 )
 
 # columns added since a table was first made: files from before get them when first opened

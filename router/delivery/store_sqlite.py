@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from router.delivery.history import WebhookRecord
-from router.delivery.history_sqlite import INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory, expire_history, webhook_row
+from router.delivery.history_sqlite import (BUMP_ATTEMPT, BUMP_WEBHOOKS, INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory,
+                                            expire_history, webhook_row)
 from router.delivery.sqlite_db import SqliteDb
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
                                    TERMINAL, Inbound, Job, pack_payload, unpack_payload)
@@ -73,6 +74,7 @@ class SqliteStore(SqliteHistory, SqliteDb):
             conn.executemany(_INSERT_JOB, rows)
             if record is not None:
                 conn.execute(INSERT_WEBHOOK, webhook_row(record))
+                conn.execute(BUMP_WEBHOOKS, (int(record.created_at // 60),))
             if then is not None:
                 then(conn)
             return True
@@ -114,6 +116,7 @@ class SqliteStore(SqliteHistory, SqliteDb):
         """Store the outcome of a send we hold the claim for; False if the claim was lost."""
         with self._tx() as conn:
             conn.execute(INSERT_ATTEMPT, (now, status, error, job_id, SENDING, owner))
+            conn.execute(BUMP_ATTEMPT, (int(now // 60), status, job_id, SENDING, owner))
             cur = conn.execute(
                 "update router_job set status = ?, updated_at = ?, last_error = ?, "
                 "receipt = coalesce(?, receipt), next_at = ?, lease_until = 0, "
