@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if not settings.client_secrets:
         raise ConfigError(MISSING_SECRET)
     configure_logging(settings)
+    from router.sentry_app.views import bp as sentry_app_bp
     from router.web import bp  # after logging, so import-time messages are formatted too
     from router.api.views import bp as api_bp
     from router.console.views import bp as console_bp
@@ -28,4 +29,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)        # both answer 404 while ROUTER_ADMIN_TOKEN is unset
     app.register_blueprint(console_bp)
+    app.register_blueprint(sentry_app_bp)
     return app

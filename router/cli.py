@@ -186,3 +186,8 @@ main.add_command(send_sample)
 from router.silence_cli import silence  # noqa: E402
 
 main.add_command(silence)
+
+# `sentry-app-schema` lives with the Sentry app (router/sentry_app/commands.py).
+from router.sentry_app.commands import sentry_app_schema  # noqa: E402
+
+main.add_command(sentry_app_schema)

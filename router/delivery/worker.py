@@ -18,7 +18,8 @@ from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, 
 from router.delivery.threads import CardThreads, threaded
 from router.masking import mask, url_secrets
 from router.rules.load import RulesError
-from router.rules.model import Rule, Target
+from router.rules.match import unresolved_reason
+from router.rules.model import UNRESOLVED, Rule, Target
 from router.rules.reload import RulesHolder, shared_rules
 from router.sentry import SentryEvent
 from router.settings import Settings
@@ -40,6 +41,9 @@ def _count(target_type: str, outcome: str, seconds: float | None = None) -> None
 
 def job_target(job: Job, current: Mapping[str, Target]) -> Target:
     """The target as the rules define it now; else the job's snapshot, unless that had credentials masked."""
+    if job.target_type == UNRESOLVED:   # `notify: [{setting: …}]` named no declared target: nothing to send to
+        reason = unresolved_reason(current, SentryEvent.from_dict(job.payload["event"]), job.target)
+        raise DeliveryError(f"{reason}: not sent", retryable=False)
     target = current.get(job.target)
     if target is not None and target.type == job.target_type:
         return target

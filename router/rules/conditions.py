@@ -19,8 +19,8 @@ from router.sentry.paths import getter
 from router.sentry.shortcuts import NAMES
 
 SHORTCUTS = NAMES
-ENVELOPE = ("resource", "action", "actor", "installation", "data")
-_NESTED = ("actor", "installation", "data", "tags")   # heads that take a `.sub.path`
+ENVELOPE = ("resource", "action", "actor", "installation", "data", "settings")
+_NESTED = ("actor", "installation", "data", "tags", "settings")   # heads that take a `.sub.path`
 COMBINATORS = ("any", "all", "not")
 
 
@@ -126,8 +126,10 @@ class Compiler:
             self.report(line, path, f'"{head}" has no fields (write just "{head}")')
         elif head in _NESTED and dot and (not rest or "" in parts) and head != "tags":
             self.report(line, path, "empty part in dotted path")
+        elif head == "settings" and (not dot or len(parts) != 1):
+            self.report(line, path, 'expected settings.<name>: one alert-rule action setting, like settings.target')
         elif head not in ENVELOPE + SHORTCUTS:
-            self.report(line, path, "unknown field (expected resource, action, actor.*, installation.*, data.*, "
+            self.report(line, path, "unknown field (expected resource, action, actor.*, installation.*, data.*, settings.*, "
                                     f"or a shortcut: {', '.join(SHORTCUTS)})")
         else:
             return True

@@ -33,6 +33,7 @@ RULE_KEYS = ("name", "description", "match", "notify", "template", "throttle", "
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 DEFAULT_RULES = "default_rules.yaml"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a newline or terminal escape from a key must not break the error line
 
@@ -131,6 +132,7 @@ class _Loader:
         self.unset: set[Path] = set()       # values whose ${VAR} was missing: nothing more to say
         self.compiler = Compiler(self.report)
         self.intervals: dict[str, TimeInterval] = {}
+        self.selectable = False             # some target has selectable: true (for notify: [{setting: …}])
 
     def report(self, line: int, path: Path, message: str) -> None:
         """Record one problem at a line and key path (not a second one about an unset ${VAR}'s value)."""
@@ -210,7 +212,9 @@ class _Loader:
             return frozenset(), {}
         built = {str(name): build_target(str(name), item, ("targets", str(name)), spec.value_lines[name], self.report)
                  for name, item in spec.items()}
-        return frozenset(built), {k: v for k, v in built.items() if v is not None}
+        valid = {k: v for k, v in built.items() if v is not None}
+        self.selectable = any(t.selectable for t in valid.values())
+        return frozenset(built), valid
 
     def rules(self, spec: Any, line: int, targets: frozenset[str]) -> tuple[Rule, ...]:
         """The `rules:` list, in order."""
@@ -241,11 +245,11 @@ class _Loader:
         if "match" not in spec:
             self.report(spec.line, (*path, "match"), "missing (expected a mapping of conditions; {} matches everything)")
         match = self.compiler.block(spec.get("match"), (*path, "match"), at("match")) if "match" in spec else None
-        notify = self.notify(spec, path, targets)
+        notify, notify_settings = self.notify(spec, path, targets)
         stop = spec.get("stop", False)
         if not isinstance(stop, bool):
             self.report(at("stop"), (*path, "stop"), f"expected true or false, got {kind(stop)}")
-        elif not notify and not stop and "notify" not in spec:
+        elif not notify and not notify_settings and not stop and "notify" not in spec:
             self.report(spec.line, (*path, "notify"), "missing: this rule notifies nobody (add notify: [TARGET], or stop: true)")
         template = spec.get("template")
         if template is not None and (not isinstance(template, str) or not _TEMPLATE_NAME.match(template)):
@@ -256,21 +260,42 @@ class _Loader:
             self.report(at("description"), (*path, "description"), f"expected text, got {kind(description)}")
         quiet = {key: interval_names(spec[key], (*path, key), at(key), self.intervals, self.report)
                  for key in ("mute_time_intervals", "active_time_intervals") if key in spec}
-        return Rule(name=str(name), match=match, notify=notify, template=template, throttle=throttle,
+        return Rule(name=str(name), match=match, notify=notify, notify_settings=notify_settings,
+                    template=template, throttle=throttle,
                     stop=stop is True, description=str(description or ""), line=spec.line, **quiet)
 
-    def notify(self, spec: LMap, path: Path, targets: frozenset[str]) -> tuple[str, ...]:
-        """`notify:` — one target name or a list of them, each declared under `targets:`."""
+    def notify(self, spec: LMap, path: Path, targets: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """`notify:` — target names declared under `targets:`, and `{setting: NAME}` items (the target an
+        alert-rule action chose in Sentry); (names, setting names)."""
         value, line = spec.get("notify"), spec.value_lines.get("notify", spec.line)
         if "notify" not in spec:
-            return ()
-        names = [value] if isinstance(value, str) else list(value) if isinstance(value, LList) else None
-        if not names or not all(isinstance(n, str) for n in names):
+            return (), ()
+        items = [value] if isinstance(value, (str, LMap)) else list(value) if isinstance(value, LList) else None
+        lines = list(value.item_lines) if isinstance(value, LList) else [line]
+        if not items or not all(isinstance(n, (str, LMap)) for n in items):
             hint = " (or leave notify: out and set stop: true)" if spec.get("stop") is True else ""
             self.report(line, (*path, "notify"), f"expected a target name or a list of target names, got {kind(value)}{hint}")
-            return ()
+            return (), ()
         known = ", ".join(sorted(targets)) or "none: add a targets: block"
-        for n in names:
-            if n not in targets:
+        names, settings = [], []
+        for n, at in zip(items, lines):
+            if isinstance(n, LMap):
+                setting = self.setting_item(n, (*path, "notify"), at)
+                settings.extend([setting] if setting else [])
+            elif n not in targets:
                 self.report(line, (*path, "notify"), f'unknown target "{n}" (expected one of {known})')
-        return tuple(dict.fromkeys(n for n in names if n in targets))
+            else:
+                names.append(n)
+        return tuple(dict.fromkeys(names)), tuple(dict.fromkeys(settings))
+
+    def setting_item(self, item: LMap, path: Path, line: int) -> str | None:
+        """One `{setting: NAME}` item of `notify:`; the setting's name, or None after reporting it."""
+        name = item.get("setting")
+        if list(item) != ["setting"] or not isinstance(name, str) or not _SETTING_NAME.match(name):
+            self.report(line, path, f"expected a target name or {{setting: NAME}} (NAME: the alert-rule action "
+                                    f"setting that names the target, e.g. target), got {kind(item)}")
+            return None
+        if not self.selectable:
+            self.report(line, path, f'{{setting: {name}}}: no target has selectable: true, so nobody can pick one in '
+                                    "Sentry's alert-rule editor (mark the targets users may choose)")
+        return name

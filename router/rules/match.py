@@ -6,14 +6,16 @@ only evaluates its candidate rules; file order is preserved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from router.rules.conditions import Check, CondResult, Group
-from router.rules.model import MatchResult, Notification, Rule, RuleSet
+from router.masking import one_line
+from router.rules.model import UNRESOLVED, MatchResult, Notification, Rule, RuleSet, Target
 from router.sentry import SentryEvent
+from router.sentry.app import action_settings
 
 ANY = "*"
 _CACHE_LIMIT = 4096   # (resource, action) pairs remembered; resources are attacker-chosen text
@@ -128,10 +130,35 @@ def match(ruleset: RuleSet, event: SentryEvent) -> MatchResult:
         for name in rule.notify:
             if name not in notifications and name in ruleset.targets:
                 notifications[name] = Notification(rule=rule, target=ruleset.targets[name])
+        for setting in rule.notify_settings:
+            target = chosen_target(ruleset, event, setting)
+            if target.name not in notifications:
+                notifications[target.name] = Notification(rule=rule, target=target)
         if rule.stop:
             break
     return MatchResult(matched=tuple(matched), notifications=tuple(notifications.values()),
                        rules=ruleset.digest[:12])
+
+
+def chosen_target(ruleset: RuleSet, event: SentryEvent, setting: str) -> Target:
+    """The declared target the alert-rule action setting `setting` names; else an UNRESOLVED target named
+    `setting:NAME` (the worker dead-letters it with `unresolved_reason`: never an address or channel taken from
+    the payload)."""
+    value = action_settings(event).get(setting)
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) in ruleset.targets:
+        return ruleset.targets[str(value)]
+    return Target(name=f"setting:{setting}", type=UNRESOLVED, options={})
+
+
+def unresolved_reason(targets: Mapping[str, Target], event: SentryEvent, target_name: str) -> str:
+    """Why the notification to UNRESOLVED target `setting:NAME` has nowhere to go, naming the declared targets."""
+    setting = target_name.partition(":")[2]
+    value = action_settings(event).get(setting)
+    if value is None:
+        return f'the webhook carries no alert-rule action setting "{setting}" (notify: [{{setting: {setting}}}])'
+    declared = ", ".join(sorted(targets)) or "none"
+    return (f'alert-rule action setting "{setting}" names "{one_line(str(value))[:80]}", which is not a target '
+            f"in the rules (declared: {declared})")
 
 
 @dataclass(frozen=True)
@@ -169,7 +196,8 @@ def format_explanations(explanations: list[RuleExplanation]) -> str:
         outcome = "matched" if ex.matched else (ex.skipped or "did not match")
         then = ""
         if ex.matched:
-            then = (f" → {', '.join(rule.notify)}" if rule.notify else "") + (" (stop)" if rule.stop else "")
+            dests = [*rule.notify, *(f"{{setting: {s}}}" for s in rule.notify_settings)]
+            then = (f" → {', '.join(dests)}" if dests else "") + (" (stop)" if rule.stop else "")
         lines.append(f'{mark} rule "{rule.name}" (line {rule.line}): {outcome}{then}')
         if ex.result is not None:
             lines.extend(_format_cond(child, 1) for child in _top(ex.result))

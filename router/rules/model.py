@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TARGET_TYPES = ("slack", "email", "apprise", "console")
+# the type of a notification whose `notify: [{setting: …}]` named no declared target: the worker dead-letters it
+UNRESOLVED = "unresolved"
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class Target:
     type: str                       # one of TARGET_TYPES
     options: Mapping[str, Any]      # slack: channel | webhook_url, thread, broadcast; email: to; apprise: urls
     line: int = 0
+    selectable: bool = False        # offered in Sentry's alert-rule editor (GET /sentry/options/targets)
+    label: str = ""                 # what that editor shows (default: the name)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Rule:
     name: str
     match: Any
     notify: tuple[str, ...] = ()
+    notify_settings: tuple[str, ...] = ()   # `notify: [{setting: NAME}]`: the target the alert-rule action chose
     template: str | None = None
     throttle: float | None = None   # seconds; None = settings.default_throttle
     stop: bool = False

@@ -14,11 +14,12 @@ from router.rules.conditions import kind
 from router.rules.model import TARGET_TYPES, Target
 from router.rules.yamlio import LList, LMap, Path, Report
 
+COMMON_KEYS = ("selectable", "label")   # every type: offered in Sentry's alert-rule editor, and as what
 KEYS = {
-    "slack": ("type", "channel", "webhook_url", "thread", "broadcast"),
-    "email": ("type", "to", "subject_prefix"),
-    "apprise": ("type", "url"),
-    "console": ("type",),
+    "slack": ("type", "channel", "webhook_url", "thread", "broadcast", *COMMON_KEYS),
+    "email": ("type", "to", "subject_prefix", *COMMON_KEYS),
+    "apprise": ("type", "url", *COMMON_KEYS),
+    "console": ("type", *COMMON_KEYS),
 }
 THREAD_MODES = ("issue", "none")
 _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
@@ -56,7 +57,14 @@ def build_target(name: str, spec: Any, path: Path, line: int, report: Report) ->
         return None
     unknown_keys(spec, KEYS[type_], path, report)
     options = _VALIDATORS[type_](spec, path, report)
-    return Target(name=name, type=type_, options=MappingProxyType(options), line=spec.line)
+    selectable, label = spec.get("selectable", False), spec.get("label", name)
+    if not isinstance(selectable, bool):
+        report(spec.value_lines["selectable"], (*path, "selectable"), f"expected true or false, got {kind(selectable)}")
+    if not isinstance(label, str) or not label.strip():
+        report(spec.value_lines["label"], (*path, "label"), f"expected text shown in Sentry's alert-rule editor, "
+                                                           f"got {kind(label)}")
+    return Target(name=name, type=type_, options=MappingProxyType(options), line=spec.line,
+                  selectable=selectable is True, label=str(label or name))
 
 
 def _slack(spec: LMap, path: Path, report: Report) -> dict[str, Any]:

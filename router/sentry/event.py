@@ -160,6 +160,10 @@ def lookup(event: SentryEvent, path: str) -> Any:
     if head == "tags" and rest:  # tag keys hold dots themselves (browser.name, os.name)
         tags = event.shortcuts.get("tags", {})
         return tags[rest] if rest in tags else MISSING
+    if head == "settings" and rest:  # the alert-rule action settings chosen in Sentry (app.py)
+        from router.sentry.app import action_settings
+
+        return action_settings(event).get(rest, MISSING)
     if head in roots:
         obj = roots[head]
     elif head in event.shortcuts:

@@ -1,4 +1,5 @@
-"""Dotted paths into an event, compiled once: what rules read (`data.error.exception.values.0.type`, `tags.os`)."""
+"""Dotted paths into an event, compiled once: what rules read (`data.error.exception.values.0.type`, `tags.os`,
+`settings.target`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any
 
+from router.sentry.app import action_settings
 from router.sentry.event import MISSING, SentryEvent, lookup
 
 
@@ -19,6 +21,8 @@ def getter(path: str) -> Callable[[SentryEvent], Any]:
         return attrgetter(head)
     if head == "tags" and rest:
         return lambda event: _tag(event, rest)
+    if head == "settings" and rest:
+        return lambda event: action_settings(event).get(rest, MISSING)
     if head not in ("data", "actor", "installation"):
         if dot:
             return lambda event: lookup(event, path)
