@@ -39,6 +39,10 @@ def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str]) -> Outcome:
         return Outcome("bad_request", str(exc))
     ruleset = rt.rules.current
     result = match(ruleset, event)
+    if event.resource == "installation" and rt.settings.sentry_client_id:
+        from router.sentry_app.parts import with_installation_job
+
+        result = with_installation_job(result)
     try:
         accepted = rt.delivery.accept(event, result, ruleset.settings.dedup_window,
                                       ruleset.settings.default_throttle, body)

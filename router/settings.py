@@ -37,6 +37,13 @@ def _opt(raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError(raw)
+    return value in ("1", "true", "yes", "on")
+
+
 # (field, environment variable, default, parser, help)
 TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("client_secrets", "SENTRY_CLIENT_SECRET", "", _secrets,
@@ -73,6 +80,17 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("worker_threads", "ROUTER_WORKER_THREADS", "8", _int, "concurrent sends per worker process"),
     ("worker_heartbeat", "ROUTER_WORKER_HEARTBEAT", "10", _float,
      "seconds of silence after which a worker is presumed dead and its in-flight sends are re-queued"),
+    ("sentry_client_id", "SENTRY_CLIENT_ID", "", _opt,
+     "a public integration's Client ID: exchange each installation's grant code for an API token"),
+    ("sentry_api_token", "SENTRY_API_TOKEN", "", _opt, "an internal integration's API token (no grant exchange)"),
+    ("sentry_api_url", "SENTRY_API_URL", "", _opt,
+     "Sentry API base URL (default SENTRY_URL, else https://sentry.io)"),
+    ("sentry_confirm_install", "SENTRY_CONFIRM_INSTALL", "0", _bool,
+     "1: confirm each installation to Sentry (PUT status installed) after the grant exchange"),
+    ("enrich_timeout", "ROUTER_ENRICH_TIMEOUT", "2", _float,
+     "seconds one enrichment call (Sentry API, Slack users.lookupByEmail) may take"),
+    ("enrich_ttl", "ROUTER_ENRICH_TTL", "600", _float,
+     "seconds issue details and Slack users found by enrichment are cached"),
     ("admin_tokens", "ROUTER_ADMIN_TOKEN", "", _secrets,
      "turns on the admin API (/api/v1, Bearer) and console (/ui/, HTTP Basic password); several, comma-separated"),
     ("thread_ttl", "ROUTER_THREAD_TTL", "2592000", _float,
@@ -109,6 +127,12 @@ class Settings:
     worker_threads: int = 8
     worker_heartbeat: float = 10.0
     thread_ttl: float = 2592000.0
+    sentry_client_id: str | None = None
+    sentry_api_token: str | None = None
+    sentry_api_url: str | None = None
+    sentry_confirm_install: bool = False
+    enrich_timeout: float = 2.0
+    enrich_ttl: float = 600.0
     admin_tokens: tuple[str, ...] = ()
 
     @classmethod
@@ -125,6 +149,11 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    @property
+    def sentry_api_base(self) -> str:
+        """Where the Sentry API answers: SENTRY_API_URL, else SENTRY_URL, else sentry.io (no trailing slash)."""
+        return (self.sentry_api_url or self.sentry_url or "https://sentry.io").rstrip("/")
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
@@ -134,6 +163,8 @@ class Settings:
         from router.masking import url_secrets
 
         found = list(self.client_secrets) + list(self.admin_tokens)
+        if self.sentry_api_token:
+            found.append(self.sentry_api_token)
         if self.slack_bot_token:
             found.append(self.slack_bot_token)
         for url in (self.smtp_url, self.redis_url):

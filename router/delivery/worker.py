@@ -16,12 +16,13 @@ from router.delivery.queue import Queue
 from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 from router.delivery.threads import CardThreads, threaded
-from router.masking import mask, url_secrets
+from router.masking import mask, one_line, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
-from router.rules.model import UNRESOLVED, Rule, Target
+from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, Target
 from router.rules.reload import RulesHolder, shared_rules
 from router.sentry import SentryEvent
+from router.sentry_app.parts import build_parts
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Deliverer:
         self._lock = threading.Lock()
         self._rules = self._load_rules()
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
+        self.sentry_app = build_parts(settings, store)
 
     def settle(self) -> int:
         """Give back claims a store outage left in doubt: due again now and queued; how many (sweeper calls it)."""
@@ -133,6 +135,9 @@ class Deliverer:
 
     def _run(self, job: Job) -> None:
         event = SentryEvent.from_dict(job.payload["event"])
+        if job.target_type == SENTRY_APP:   # an installation's token: never silenced, throttled or rendered
+            self._installation(job, event)
+            return
         if self._quieted(job, event):
             return
         suppressed = job.suppressed
@@ -144,6 +149,7 @@ class Deliverer:
                 return
         try:
             target = job_target(job, self._targets())
+            event = self._enrich(event, target)
             if threaded(target, event):  # one live Slack card per issue or incident (threads.py)
                 receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed)
             else:
@@ -166,6 +172,28 @@ class Deliverer:
         _count(job.target_type, "suppressed")
         log.info("job %s to %s suppressed: %s", job.id, job.target, reason)
         return True
+
+    def _installation(self, job: Job, event: SentryEvent) -> None:
+        """Exchange or drop the installation's token (tokens.py); the receipt says which, never the token."""
+        try:
+            if self.sentry_app.tokens is None:
+                receipt: dict[str, Any] = {"done": "nothing to do (SENTRY_CLIENT_ID is not set)"}
+            else:
+                receipt = self.sentry_app.tokens.on_webhook(event)
+        except DeliveryError as exc:
+            self._failed(job, exc)
+            return
+        self._record(job, SENT, receipt=receipt)
+
+    def _enrich(self, event: SentryEvent, target: Target) -> SentryEvent:
+        """The event with what enrichment adds; the event as it is if enrichment fails in any way."""
+        if self.sentry_app.enricher is None:
+            return event
+        try:
+            return self.sentry_app.enricher.enrich(event, slack=target.type == "slack")
+        except Exception:  # less detail, never a lost or late notification
+            log.warning("enrichment failed for %s; sending without it", one_line(event.dedup_key), exc_info=True)
+            return event
 
     def _throttle(self, job: Job) -> tuple[bool, int]:
         window = float(job.payload.get("throttle") or 0)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from markupsafe import Markup
 
 from router.render import describe
 from router.render.issue_ref import IssueSource, lookup_issue
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link, thaw
 
+_MENTION = re.compile(r"<@[UW][A-Z0-9]{2,30}>")   # a Slack user mention, as enrichment finds it
 NOTIFICATION_DEFAULTS: Mapping[str, Any] = {"kind": "card", "suppressed": 0, "status": None, "emoji": None,
                                             "color": None}
 
@@ -62,4 +66,19 @@ def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
         notification=info,
         suppressed_note=f"(+{suppressed} similar suppressed)" if suppressed > 0 else "",
     )
+    if target is not None and target.type == "slack":
+        _mention(ctx, shortcuts)
     return ctx
+
+
+def _mention(ctx: dict[str, Any], shortcuts: Mapping[str, Any]) -> None:
+    """On Slack, the assignee as a real mention (`<@U…>`, found by enrichment) in the headline and facts."""
+    mention, name = shortcuts.get("assignee_mention"), shortcuts.get("assignee")
+    if not isinstance(mention, str) or not _MENTION.fullmatch(mention):
+        return
+    ctx["assignee_mention"] = Markup(mention)
+    ctx["facts"] = [(label, Markup(mention) if label == "Assignee" else value) for label, value in ctx["facts"]]
+    # a card's headline is a plain-text header, where a mention would show as `<@U…>`: only replies name them
+    if ctx["notification"]["kind"] == "reply" and isinstance(name, str) and name and name in ctx["what"]:
+        ctx["what"] = Markup.escape(ctx["what"]).replace(Markup.escape(name), Markup(mention), 1)
+        ctx["headline"] = Markup.escape(ctx["emoji"]) + Markup(" ") + ctx["what"]

@@ -9,6 +9,9 @@ from typing import Any
 TARGET_TYPES = ("slack", "email", "apprise", "console")
 # the type of a notification whose `notify: [{setting: …}]` named no declared target: the worker dead-letters it
 UNRESOLVED = "unresolved"
+# the type of the job an installation webhook gets when SENTRY_CLIENT_ID is set: the worker exchanges or drops
+# the installation's token (router/sentry_app/tokens.py)
+SENTRY_APP = "sentry_app"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@
         assert slack.calls("chat.postMessage")[0].params["channel"] == "#oncall"
 
 Implements `chat.postMessage` (threads: `thread_ts` must name an existing message, else `thread_not_found`),
-`chat.update` (unknown ts → `message_not_found`) and incoming webhooks (`POST /webhook/<anything>`).
+`chat.update` (unknown ts → `message_not_found`), `users.lookupByEmail` (GET; `add_user(email, id)`, unknown
+→ `users_not_found`) and incoming webhooks (`POST /webhook/<anything>`).
 Every call is recorded (thread-safe). Script failures with `fail_next`, `rate_limit_next`, `error_next`;
 `error_on(method, code)` fails only one method's next calls (e.g. `chat.update` → `cant_update_message`);
 `delete(channel, ts)` removes a message as a user would; `top_level()` and `replies(ts)` show the threads.
@@ -59,6 +60,7 @@ class FakeSlack(LocalServer):
         self._method_script: dict[str, list[str]] = {}               # method -> error codes for its next calls
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> message
         self._ts = 1700000000_000100
+        self._users: dict[str, str] = {}                              # email -> user id
         self._serve(self._handler())
 
     @property
@@ -88,6 +90,11 @@ class FakeSlack(LocalServer):
         """The next `n` calls of `method` (e.g. "chat.update") answer `{"ok": false, "error": error}`."""
         with self._lock:
             self._method_script.setdefault(method, []).extend([error] * n)
+
+    def add_user(self, email: str, user_id: str) -> None:
+        """A workspace member `users.lookupByEmail` finds by `email`."""
+        with self._lock:
+            self._users[email.lower()] = user_id
 
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message (by channel name or id), as a user deleting the card would."""
@@ -147,7 +154,8 @@ class FakeSlack(LocalServer):
         if call.headers.get("authorization") != f"Bearer {self.token}":
             return self._json({"ok": False, "error": "invalid_auth" if "authorization" in call.headers
                                else "not_authed"})
-        handler = {"chat.postMessage": self._post, "chat.update": self._update}.get(call.method)
+        handler = {"chat.postMessage": self._post, "chat.update": self._update,
+                   "users.lookupByEmail": self._lookup}.get(call.method)
         return self._json(handler(call.params) if handler else {"ok": False, "error": "unknown_method"})
 
     def _scripted(self, call: Call, s: _Script) -> tuple[int, dict[str, str], bytes]:
@@ -192,6 +200,13 @@ class FakeSlack(LocalServer):
             message.update(text=p.get("text", message["text"]), blocks=p.get("blocks", message["blocks"]))
         return {"ok": True, "channel": cid, "ts": ts, "text": message["text"], "message": message}
 
+    def _lookup(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            user_id = self._users.get(str(p.get("email") or "").lower())
+        if user_id is None:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": {"id": user_id, "profile": {"email": p.get("email")}}}
+
     @staticmethod
     def _json(body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body).encode()
@@ -216,6 +231,19 @@ class FakeSlack(LocalServer):
                 if fake.delay:
                     time.sleep(fake.delay)
                 status, out_headers, body = fake._answer(Call(method, params, headers, self.path))
+                self.send_response(status)
+                for key, value in {**out_headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802 - slack-sdk sends users.lookupByEmail as a GET
+                path, _, query = self.path.partition("?")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if fake.delay:
+                    time.sleep(fake.delay)
+                status, out_headers, body = fake._answer(Call(path.rsplit("/", 1)[-1], dict(parse_qsl(query)),
+                                                              headers, self.path))
                 self.send_response(status)
                 for key, value in {**out_headers, "Content-Length": str(len(body))}.items():
                     self.send_header(key, value)

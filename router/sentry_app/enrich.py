@@ -1,0 +1,136 @@
+"""Enrichment in the worker (DESIGN 3.5): what a webhook lacks, looked up just before it is rendered.
+
+- issue facts (title, short id, link, assignee email) from `GET /api/0/organizations/{org}/issues/{id}/` for
+  webhooks without them (comments, Seer, issue state changes), with the installation's token;
+- the assignee's Slack user from `users.lookupByEmail`, for a real `<@U…>` mention.
+
+Every lookup is cached in the store for ROUTER_ENRICH_TTL and bounded by ROUTER_ENRICH_TIMEOUT; after a
+failure to reach Sentry the API is left alone for DOWN_PAUSE seconds. A failure or a missing token only means
+less detail: the notification goes out as the payload allows, never held back longer than the timeouts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from router.masking import one_line
+from router.sentry import SentryEvent
+from router.sentry.app import assignee_email, issue_facts, issue_ref
+from router.sentry.details import organization
+from router.sentry_app.api import ApiError, SentryApi
+from router.sentry_app.tokens import KV, Credential, Tokens
+
+log = logging.getLogger(__name__)
+ISSUE_PREFIX = "sentry-app:issue:"
+USER_PREFIX = "slack-user:"
+DOWN_KEY = "sentry-app:api-down"
+DOWN_PAUSE = 30.0
+MENTION = re.compile(r"<@[UW][A-Z0-9]{2,30}>")
+FACTS = ("title", "short_id", "url")   # what a webhook may lack, and the API knows
+LookupUser = Callable[[str], "str | None"]   # email -> Slack user id; None: no such user; raises on failure
+
+
+class Enricher:
+    """Adds issue facts and the assignee's Slack mention to an event's shortcuts; thread-safe."""
+
+    def __init__(self, store: KV, tokens: Tokens | None, api: SentryApi | None, lookup_user: LookupUser | None,
+                 ttl: float) -> None:
+        self.store, self.tokens, self.api, self.lookup_user, self.ttl = store, tokens, api, lookup_user, ttl
+        self.api_calls = 0      # calls made (the bench counts them)
+
+    def enrich(self, event: SentryEvent, slack: bool) -> SentryEvent:
+        """`event` with missing issue facts filled in and, for a Slack target, `assignee_mention`; the same
+        event when there is nothing to add."""
+        extra: dict[str, Any] = {}
+        wanted = self._wants_issue(event, slack)
+        facts = self._issue(event, fresh=event.action == "assigned") if wanted else {}
+        extra.update({k: facts[k] for k in FACTS if k in facts and not event.shortcuts.get(k)})
+        if facts.get("assignee") and not event.shortcuts.get("assignee"):
+            extra["assignee"] = facts["assignee"]
+        email = assignee_email(event) or facts.get("assignee_email")
+        if slack and email and self.lookup_user is not None:
+            user = self._slack_user(email)
+            if user:
+                extra["assignee_mention"] = f"<@{user}>"
+        if not extra:
+            return event
+        return dataclasses.replace(event, shortcuts=MappingProxyType({**event.shortcuts, **extra}))
+
+    def _wants_issue(self, event: SentryEvent, slack: bool) -> bool:
+        if self.tokens is None or self.api is None or issue_ref(event) is None:
+            return False
+        lacking = any(not event.shortcuts.get(k) for k in FACTS)
+        needs_email = slack and self.lookup_user is not None and event.action == "assigned" \
+            and assignee_email(event) is None
+        return lacking or needs_email
+
+    # -- the Sentry API ----------------------------------------------------------------------------
+    def _issue(self, event: SentryEvent, fresh: bool) -> dict[str, Any]:
+        ref = issue_ref(event)
+        assert ref is not None and self.tokens is not None and self.api is not None
+        uuid, issue_id = ref
+        key = f"{ISSUE_PREFIX}{uuid}:{issue_id}"
+        cached = None if fresh else self.store.kv_get(key)
+        if cached is not None:
+            return _loads(cached)
+        if self.store.kv_get(DOWN_KEY):
+            return {}
+        cred = self.tokens.credential(uuid, organization(event))
+        if cred is None:
+            return {}
+        facts = self._fetch(cred, issue_id)
+        if facts is not None:
+            self.store.kv_set(key, json.dumps(facts), self.ttl)
+        return facts or {}
+
+    def _fetch(self, cred: Credential, issue_id: str) -> dict[str, Any] | None:
+        """The issue's facts; one more try with a fresh token after a 401; None on failure."""
+        assert self.api is not None and self.tokens is not None
+        for _ in range(2):
+            path = f"/api/0/organizations/{cred.org}/issues/{issue_id}/" if cred.org else f"/api/0/issues/{issue_id}/"
+            try:
+                self.api_calls += 1
+                return issue_facts(self.api.call("GET", path, cred.token))
+            except ApiError as exc:
+                log.info("enrichment: %s", exc.reason)
+                if exc.status == 401:
+                    fresh = self.tokens.rejected(cred)
+                    if fresh is None:
+                        return None
+                    cred = fresh
+                    continue
+                if exc.status == 0 or exc.status >= 500:
+                    self.store.kv_set(DOWN_KEY, "1", DOWN_PAUSE)
+                return None
+        return None
+
+    # -- Slack -------------------------------------------------------------------------------------
+    def _slack_user(self, email: str) -> str | None:
+        key = USER_PREFIX + email.lower()
+        cached = self.store.kv_get(key)
+        if cached is not None:
+            return cached or None
+        assert self.lookup_user is not None
+        try:
+            user = self.lookup_user(email)
+        except Exception as exc:  # noqa: BLE001 - Slack down or slow: no mention this time, not cached
+            log.info("enrichment: users.lookupByEmail failed: %s", one_line(str(exc))[:200])
+            return None
+        user = user if user and MENTION.fullmatch(f"<@{user}>") else None
+        self.store.kv_set(key, user or "", self.ttl)
+        return user
+
+
+def _loads(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

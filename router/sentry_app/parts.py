@@ -1,0 +1,45 @@
+"""The Sentry-app parts a worker needs, built from the settings: tokens (when the router can hold any) and the
+enricher (when it has a Sentry token source or a Slack bot token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from router.rules.model import SENTRY_APP, MatchResult, Notification, Rule, Target
+from router.sentry_app.api import SentryApi
+from router.sentry_app.enrich import Enricher
+from router.sentry_app.tokens import KV, Tokens
+from router.settings import Settings
+
+
+@dataclass(frozen=True)
+class SentryAppParts:
+    """What the worker uses: `tokens` for installation webhooks and API calls, `enricher` before rendering."""
+
+    tokens: Tokens | None
+    enricher: Enricher | None
+
+
+def build_parts(settings: Settings, store: KV) -> SentryAppParts:
+    """Tokens with SENTRY_CLIENT_ID or SENTRY_API_TOKEN; enrichment with those or SLACK_BOT_TOKEN."""
+    api = SentryApi(settings.sentry_api_base, settings.enrich_timeout)
+    tokens = Tokens(settings, store, api) if settings.sentry_client_id or settings.sentry_api_token else None
+    lookup = None
+    if settings.slack_bot_token:
+        from router.channels.slack_users import user_lookup
+
+        lookup = user_lookup(settings.slack_bot_token, settings.slack_api_url, settings.enrich_timeout)
+    if tokens is None and lookup is None:
+        return SentryAppParts(None, None)
+    return SentryAppParts(tokens, Enricher(store, tokens, api if tokens else None, lookup, settings.enrich_ttl))
+
+
+# an installation webhook's token work travels as one more job (durable, retried, in the ledger: never a token)
+INSTALLATION_RULE = Rule(name="(sentry app installation)", match=None, throttle=0.0)
+INSTALLATION_TARGET = Target(name="(sentry-app)", type=SENTRY_APP, options={})
+
+
+def with_installation_job(result: MatchResult) -> MatchResult:
+    """`result` plus the job that exchanges (created) or drops (deleted) the installation's token."""
+    note = Notification(rule=INSTALLATION_RULE, target=INSTALLATION_TARGET)
+    return MatchResult(matched=result.matched, notifications=(*result.notifications, note))
