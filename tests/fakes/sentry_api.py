@@ -65,6 +65,7 @@ class FakeSentryAPI(LocalServer):
         self._revoked: set[str] = set()
         self.installed: set[str] = set()
         self.issues: dict[str, dict[str, Any]] = {}
+        self._issued: list[str] = []              # every token and refresh token ever handed out
         self._serve(self._handler())
 
     @property
@@ -105,9 +106,9 @@ class FakeSentryAPI(LocalServer):
             return [c for c in self.calls if pattern.match(c.path.split("?")[0])]
 
     def issued_tokens(self) -> list[str]:
-        """Every token and refresh token handed out (for secrets greps)."""
+        """Every token and refresh token handed out so far, used or not (for secrets greps)."""
         with self._lock:
-            return [*self._tokens, *self._refresh]
+            return list(self._issued)
 
     # -- the API -----------------------------------------------------------------------------
     def _grant(self, uuid: str) -> dict[str, Any]:
@@ -115,6 +116,7 @@ class FakeSentryAPI(LocalServer):
         expires = time.time() + self.token_ttl
         self._tokens[token] = (uuid, expires)
         self._refresh[refresh] = uuid
+        self._issued += [token, refresh]
         stamp = datetime.fromtimestamp(expires, timezone.utc).isoformat().replace("+00:00", "Z")
         return {"token": token, "refreshToken": refresh, "expiresAt": stamp}
 
