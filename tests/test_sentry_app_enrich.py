@@ -113,8 +113,8 @@ def test_cached_issue_facts_are_not_fetched_again(tmp_path: Path, fake_slack: Fa
 
 
 def test_the_assignee_is_mentioned_on_slack(tmp_path: Path, fake_slack: FakeSlack, sentry: FakeSentryAPI) -> None:
-    """issue.assigned: the assignee's email → users.lookupByEmail → `<@U…>` in the card's thread reply (and the
-    Slack user is looked up once for two assignments)."""
+    """issue.assigned: the assignee's email → users.lookupByEmail → `<@U…>` in the card's thread reply and its
+    status line (and the Slack user is looked up once for two assignments)."""
     fake_slack.add_user("person@example.com", "U0PERSON1")
     settings = make_settings(tmp_path, fake_slack, sentry, thread="issue")
     created = event("issue.created", issue={**fixture_payload("issue.assigned")["data"]["issue"], "id": "123"})
@@ -123,6 +123,8 @@ def test_the_assignee_is_mentioned_on_slack(tmp_path: Path, fake_slack: FakeSlac
     card_ts = fake_slack.calls("chat.postMessage")[0].params.get("ts") or fake_slack.top_level()[0]["ts"]
     replies = fake_slack.replies(card_ts)
     assert replies and "Issue assigned to <@U0PERSON1>" in json.dumps(replies[0]["blocks"])
+    card = json.dumps(fake_slack.calls("chat.update")[-1].params["blocks"])
+    assert "Assigned to <@U0PERSON1>" in card and "&lt;@" not in card     # the card's status line
     assert len(fake_slack.calls("users.lookupByEmail")) == 1
 
 

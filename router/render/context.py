@@ -68,7 +68,16 @@ def build_context(event: SentryEvent, target: Target | None, rule: Rule | None,
     )
     if target is not None and target.type == "slack":
         _mention(ctx, shortcuts)
+        _status_mention(info)
     return ctx
+
+
+def _status_mention(info: dict[str, Any]) -> None:
+    """On Slack, a card status line naming someone enrichment found (`👤 Assigned to <@U…>`) as a mention."""
+    mention, name, line = info.get("mention"), info.get("mention_of"), info.get("status")
+    if isinstance(mention, str) and _MENTION.fullmatch(mention) and isinstance(name, str) and name \
+            and isinstance(line, str) and name in line:
+        info["status"] = Markup.escape(line).replace(Markup.escape(name), Markup(mention), 1)
 
 
 def _mention(ctx: dict[str, Any], shortcuts: Mapping[str, Any]) -> None:

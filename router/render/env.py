@@ -52,8 +52,11 @@ def _clip(value: Any, limit: int = 300) -> str:
 
 
 def _join_nonempty(values: Any, sep: str = " · ") -> str:
-    """Filter: join the values that are not empty."""
-    return sep.join(str(v) for v in values if v not in (None, "") and not isinstance(v, Undefined))
+    """Filter: join the values that are not empty (as Markup when one of them is: its markup survives)."""
+    kept = [v for v in values if v not in (None, "") and not isinstance(v, Undefined)]
+    if any(isinstance(v, Markup) for v in kept):
+        return Markup.escape(sep).join(Markup.escape(v) for v in kept)
+    return sep.join(str(v) for v in kept)
 
 
 class Env(ImmutableSandboxedEnvironment):

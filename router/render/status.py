@@ -20,10 +20,13 @@ class Status:
     line: str
     emoji: str
     color: str
+    mention: str = ""       # Slack: the `<@U…>` that stands for `mention_of` in the line (enrichment found it)
+    mention_of: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        """The notification fields a template reads: status, emoji, color."""
-        return {"status": self.line, "emoji": self.emoji, "color": self.color}
+        """The notification fields a template reads: status, emoji, color (and the mention, when there is one)."""
+        extra = {"mention": self.mention, "mention_of": self.mention_of} if self.mention else {}
+        return {"status": self.line, "emoji": self.emoji, "color": self.color, **extra}
 
 
 # metric alert action -> the incident card's status; every one edits the card
@@ -62,7 +65,9 @@ def card_status(event: SentryEvent) -> Status | None:
     if event.action in ("ignored", "archived"):
         return Status(f"🔕 Archived{_by(event)}", "🔕", GREY)
     if event.action == "assigned":
-        who = event.shortcuts.get("assignee")
+        who, mention = event.shortcuts.get("assignee"), event.shortcuts.get("assignee_mention")
+        if who and mention:
+            return Status(f"👤 Assigned to {who}", "👤", BLUE, str(mention), str(who))
         return Status(f"👤 Assigned to {who}" if who else f"👤 Assigned{_by(event)}", "👤", BLUE)
     if details.substatus(event) == "escalating":
         return Status("📈 Escalating", "📈", ORANGE)

@@ -50,7 +50,9 @@ class Enricher:
         event when there is nothing to add."""
         extra: dict[str, Any] = {}
         wanted = self._wants_issue(event, slack)
-        facts = self._issue(event, fresh=event.action == "assigned") if wanted else {}
+        # an assignment without the assignee's email needs who it is now, not who it was when cached
+        fresh = event.action == "assigned" and assignee_email(event) is None
+        facts = self._issue(event, fresh) if wanted else {}
         extra.update({k: facts[k] for k in FACTS if k in facts and not event.shortcuts.get(k)})
         if facts.get("assignee") and not event.shortcuts.get("assignee"):
             extra["assignee"] = facts["assignee"]

@@ -21,17 +21,18 @@ class SentryAppParts:
 
 
 def build_parts(settings: Settings, store: KV) -> SentryAppParts:
-    """Tokens with SENTRY_CLIENT_ID or SENTRY_API_TOKEN; enrichment with those or SLACK_BOT_TOKEN."""
+    """Tokens and enrichment with SENTRY_CLIENT_ID or SENTRY_API_TOKEN (DESIGN 3.5: "with a token, the worker
+    enriches"); Slack mentions also need SLACK_BOT_TOKEN."""
+    if not settings.sentry_client_id and not settings.sentry_api_token:
+        return SentryAppParts(None, None)
     api = SentryApi(settings.sentry_api_base, settings.enrich_timeout)
-    tokens = Tokens(settings, store, api) if settings.sentry_client_id or settings.sentry_api_token else None
+    tokens = Tokens(settings, store, api)
     lookup = None
     if settings.slack_bot_token:
         from router.channels.slack_users import user_lookup
 
         lookup = user_lookup(settings.slack_bot_token, settings.slack_api_url, settings.enrich_timeout)
-    if tokens is None and lookup is None:
-        return SentryAppParts(None, None)
-    return SentryAppParts(tokens, Enricher(store, tokens, api if tokens else None, lookup, settings.enrich_ttl))
+    return SentryAppParts(tokens, Enricher(store, tokens, api, lookup, settings.enrich_ttl))
 
 
 # an installation webhook's token work travels as one more job (durable, retried, in the ledger: never a token)
