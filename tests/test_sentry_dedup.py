@@ -57,3 +57,25 @@ def test_huge_integers_in_distinguishing_fields_are_keyed_exactly() -> None:
     a = sentry.build("seer", {"action": "iteration_completed", "data": {"run_id": 1, "iteration_index": 2**70}})
     b = sentry.build("seer", {"action": "iteration_completed", "data": {"run_id": 1, "iteration_index": 2**70 + 1}})
     assert a.dedup_key != b.dedup_key
+
+
+def _resolved(details: dict) -> str:
+    payload = {"action": "resolved", "actor": {"type": "user", "id": 17},
+               "data": {"resolution_type": "in_commit", "issue": {"id": "7", "statusDetails": details}}}
+    return sentry.build("issue", payload).dedup_key
+
+
+def test_resolved_in_two_commits_differ_but_the_resolver_moving_does_not_split() -> None:
+    """statusDetails tells resolutions apart by what was resolved in; its `actor` (a user whose lastActive moves)
+    and the commit's other fields are not part of the key."""
+    a = _resolved({"inCommit": {"id": "abc", "dateCreated": "t1"}, "actor": {"id": "17", "lastActive": "t1"}})
+    again = _resolved({"inCommit": {"id": "abc", "dateCreated": "t2"}, "actor": {"id": "17", "lastActive": "t9"}})
+    b = _resolved({"inCommit": {"id": "def", "dateCreated": "t1"}, "actor": {"id": "17", "lastActive": "t1"}})
+    assert a == again != b
+
+
+def test_two_seer_results_of_one_run_differ() -> None:
+    """A second coding result of one Seer run (another change) is not a retry of the first."""
+    _, payload = load("seer.coding_completed.no_branch")
+    other = {**payload, "data": {**payload["data"], "changes": [{"repo_name": "acme/api", "title": "fix: v2"}]}}
+    assert sentry.build("seer", payload).dedup_key != sentry.build("seer", other).dedup_key

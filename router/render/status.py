@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from router.render.describe import AMBER, BLUE, GREEN, GREY, ORANGE, RED
+from router.render.describe import AMBER, BLUE, GREEN, GREY, ORANGE, RED, resolved_in
 from router.sentry import SentryEvent, details
 
 # issue actions that edit the card; the others (created) only post
 CARD_ACTIONS = frozenset({"assigned", "resolved", "ignored", "archived", "unresolved"})
-_RESOLUTIONS = {"in_next_release": "in the next release", "in_commit": "in a commit",
-                "in_upcoming_release": "in the upcoming release"}
 
 
 @dataclass(frozen=True)
@@ -39,15 +37,6 @@ def _by(event: SentryEvent) -> str:
     return f" by {actor.name}" if actor.name and not actor.is_sentry else ""
 
 
-def _resolved_in(event: SentryEvent) -> str:
-    how = details.resolution(event)
-    if how.release == "latest":
-        return " in the latest release"
-    if how.release:
-        return f" in release {how.release}"
-    return f" {_RESOLUTIONS[how.type]}" if how.type in _RESOLUTIONS else ""
-
-
 def first_card_status(event: SentryEvent) -> Status | None:
     """The status a new card shows from the start: an issue's (it may be posted already resolved), never an
     incident's (its headline says the severity, as a top-level metric alert always did)."""
@@ -61,7 +50,7 @@ def card_status(event: SentryEvent) -> Status | None:
     if event.resource != "issue" or event.action not in CARD_ACTIONS:
         return None
     if event.action == "resolved":
-        return Status(f"✅ Resolved{_by(event)}{_resolved_in(event)}", "✅", GREEN)
+        return Status(f"✅ Resolved{_by(event)}{resolved_in(event)}", "✅", GREEN)
     if event.action in ("ignored", "archived"):
         return Status(f"🔕 Archived{_by(event)}", "🔕", GREY)
     if event.action == "assigned":

@@ -21,18 +21,15 @@ import orjson
 # One archive is sent as both issue.ignored and issue.archived by some Sentry versions (a legacy alias)
 ACTION_ALIASES = {("issue", "archived"): "ignored"}
 
-_STATUS_DETAILS = tuple(f"data.issue.statusDetails.{k}" for k in (
-    "inRelease", "inNextRelease", "inUpcomingRelease", "inCommit.id", "ignoreCount", "ignoreWindow",
-    "ignoreUserCount", "ignoreUserWindow", "ignoreUntil", "ignoreDuration", "ignoreUntilEscalating"))
 
 # (resource, action or "*") -> the fields that tell two real events on one subject apart. Each is fixed by the
 # sender before the task is queued (task arguments), so a retry carries the same values.
 DISTINCT: dict[tuple[str, str], tuple[str, ...]] = {
     # workflow_notification: `data` (assignee, resolution_type) comes from the signal; the issue is re-read
     ("issue", "assigned"): ("actor.id", "data.assignee.type", "data.assignee.id", "data.assignee.name"),
-    ("issue", "resolved"): ("actor.id", "data.resolution_type", *_STATUS_DETAILS),
+    ("issue", "resolved"): ("actor.id", "data.resolution_type", "data.issue.statusDetails"),
     ("issue", "unresolved"): ("actor.id", "data.issue.substatus"),
-    ("issue", "ignored"): ("actor.id", "data.issue.substatus", *_STATUS_DETAILS),
+    ("issue", "ignored"): ("actor.id", "data.issue.substatus", "data.issue.statusDetails"),
     # build_comment_webhook: the comment text is a task argument; an edit changes it
     ("comment", "*"): ("actor.id", "data.comment"),
     # notify_sentry_app: one send_alert_webhook per alert rule that fired on the event
@@ -41,8 +38,9 @@ DISTINCT: dict[tuple[str, str], tuple[str, ...]] = {
     ("metric_alert", "*"): ("data.description_text", "data.web_url"),
     # send_activity_alert_webhook gets the payload as JSON: activity and alert are exact across retries
     ("activity_alert", "*"): ("data.activity", "data.alert.id"),
-    ("seer", "*"): ("data.iteration_index", "data.pull_requests"),
-    ("preprod_artifact", "*"): ("data.state", "data.errorCode", "data.downloadSize", "data.installSize"),
+    # built once by the sender and queued as they are: the whole data (a new iteration, PR or analysis differs)
+    ("seer", "*"): ("data",),
+    ("preprod_artifact", "*"): ("data",),
 }
 
 # Fields a re-serialised retry may change; left out of the fallback digest of resources we know nothing about
@@ -66,16 +64,35 @@ def dedup_key(resource: str, action: str, subject: str | None, data: Mapping[str
     if not paths:
         return f"{resource}:{action}:{subject}"
     roots = {"data": data, "actor": actor}
-    values = [_get(roots, p) for p in paths]
+    values = [_NORMALISE.get(p, _same)(_get(roots, p)) for p in paths]
     if all(v is _MISSING or v is None for v in values):
         return f"{resource}:{action}:{subject}"  # the key the router always used: stores keep working
     return f"{resource}:{action}:{subject}:{_digest([None if v is _MISSING else v for v in values])}"
 
 
+def _status_details(value: Any) -> Any:
+    """An issue's statusDetails without who did it (`actor`, a user that re-serialises with moving fields); a
+    commit by its id."""
+    if not isinstance(value, Mapping):
+        return value
+    out = {k: v for k, v in value.items() if k != "actor"}
+    if isinstance(out.get("inCommit"), Mapping):
+        out["inCommit"] = out["inCommit"].get("id")
+    return out or None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# how a distinguishing field is reduced to what does not move between tries
+_NORMALISE = {"data.issue.statusDetails": _status_details, "data": lambda value: _steady(value)}
+
+
 def _get(roots: Mapping[str, Any], path: str) -> Any:
     head, _, rest = path.partition(".")
     obj = roots.get(head)
-    for key in rest.split("."):
+    for key in rest.split(".") if rest else ():
         if not isinstance(obj, Mapping) or key not in obj:
             return _MISSING
         obj = obj[key]
