@@ -60,17 +60,17 @@ def post(port: int, resource: str, body: bytes, timeout: float) -> tuple[int, fl
     return status, time.perf_counter() - start
 
 
-def run(port: int, args: argparse.Namespace) -> list[tuple[int, float]]:
+def run(port: int, args: argparse.Namespace) -> list[tuple[int, float, int]]:
     """Post a webhook every interval for the duration (each in its own thread, like Sentry's many senders)."""
     bodies = webhooks(int(args.duration / args.interval) + 1)
-    results: list[tuple[int, float]] = []
+    results: list[tuple[int, float, int]] = []
     threads = []
     t0 = time.monotonic()
     for i, (resource, body) in enumerate(bodies):
         delay = t0 + i * args.interval - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        t = threading.Thread(target=lambda r=resource, b=body: results.append(post(port, r, b, 10)))
+        t = threading.Thread(target=lambda r=resource, b=body, k=i: results.append((*post(port, r, b, 10), k)))
         t.start()
         threads.append(t)
     for t in threads:
@@ -101,13 +101,16 @@ def main() -> None:
         stop.set()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    times = [t for status, t in results if status == 202]
-    within1 = sum(1 for status, t in results if status == 202 and t <= 1.0)
-    within5 = sum(1 for status, t in results if status == 202 and t <= 5.0)
+    times = [t for status, t, _ in results if status == 202]
+    within1 = sum(1 for status, t, _ in results if status == 202 and t <= 1.0)
+    within5 = sum(1 for status, t, _ in results if status == 202 and t <= 5.0)
+    late = sorted((k * args.interval, t) for status, t, k in results if status != 202 or t > 1.0)
     print(f"{os.cpu_count()} CPUs (shared), {args.slow} slow connections ({counts['connections']} opened), "
           f"a webhook every {args.interval} s for {args.duration:.0f} s")
     print(f"answered 202 within 1 s: {within1}/{len(results)}; within 5 s: {within5}/{len(results)}; "
-          f"failed: {sum(1 for s, _ in results if s != 202)}")
+          f"failed: {sum(1 for s, _, _ in results if s != 202)}")
+    if late:
+        print("late or failed (sent at s: took s): " + ", ".join(f"{at:.1f}: {t:.2f}" for at, t in late))
     if times:
         print(f"answer time: median {statistics.median(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms")
 
