@@ -147,3 +147,13 @@ def test_api_down_or_slow_still_sends_within_the_timeout(tmp_path: Path, fake_sl
                    event("comment.created", comment_id=2, comment="again"))
     assert len(fake_slack.calls("chat.postMessage")) == 2 and ISSUE["title"] not in posted_text(fake_slack)
     assert took[0] < 4.0 and len(sentry.requests("issue")) == 1
+
+
+def test_facts_remembered_from_an_earlier_webhook_cost_no_api_call(tmp_path: Path, fake_slack: FakeSlack,
+                                                                    sentry: FakeSentryAPI) -> None:
+    """The API is the last source of the issue chain: after issue.created told the facts, a comment on that
+    issue names it without asking Sentry."""
+    created = event("issue.created", issue={**fixture_payload("issue.created")["data"]["issue"], "id": "100",
+                                            "title": "Remembered title"})
+    deliver(make_settings(tmp_path, fake_slack, sentry), created, event("comment.created"))
+    assert sentry.requests("issue") == [] and "Remembered title" in posted_text(fake_slack)

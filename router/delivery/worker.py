@@ -22,6 +22,7 @@ from router.rules.match import unresolved_reason
 from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, Target
 from router.rules.reload import RulesHolder, shared_rules
 from router.sentry import SentryEvent
+from router.sentry_app.enrich import api_source
 from router.sentry_app.parts import build_parts
 from router.settings import Settings
 
@@ -69,8 +70,10 @@ class Deliverer:
 
         self.settings, self.store, self.queue, self.owner, self.lease = settings, store, queue, owner, lease
         self.policy = RetryPolicy.from_settings(settings)
-        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url,
-                                             issue_sources=[issue_memory.recall(store)])
+        # issue facts: the payload, then what earlier webhooks said, then what enrichment read from Sentry's API
+        self.sentry_app = build_parts(settings, store, known=issue_memory.recall(store))
+        sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
+        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url, issue_sources=sources)
         self.channel_for = channel_for or build_channel
         self.threads = CardThreads(store, self.renderer, settings.thread_ttl)
         self.quiet = Quiet(store)
@@ -78,7 +81,6 @@ class Deliverer:
         self._lock = threading.Lock()
         self._rules = self._load_rules()
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
-        self.sentry_app = build_parts(settings, store)
 
     def settle(self) -> int:
         """Give back claims a store outage left in doubt: due again now and queued; how many (sweeper calls it)."""

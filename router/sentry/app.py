@@ -145,7 +145,7 @@ def issue_facts(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         return {}
     assigned = payload.get("assignedTo")
-    facts = {"title": payload.get("title"), "short_id": payload.get("shortId"), "url": payload.get("permalink"),
+    facts = {"title": payload.get("title"), "short_id": payload.get("shortId"), "web_url": payload.get("permalink"),
              "assignee": dig(assigned, "name"), "assignee_email": dig(assigned, "email")}
     return {k: str(v) for k, v in facts.items() if isinstance(v, (str, int)) and v != ""}
 

@@ -1,7 +1,9 @@
 """Enrichment in the worker (DESIGN 3.5): what a webhook lacks, looked up just before it is rendered.
 
 - issue facts (title, short id, link, assignee email) from `GET /api/0/organizations/{org}/issues/{id}/` for
-  webhooks without them (comments, Seer, issue state changes), with the installation's token;
+  webhooks without them (comments, Seer, issue state changes) whose facts nothing else knows, with the
+  installation's token. They reach templates as one more source of the issue chain (`api_source`, after the
+  facts remembered from earlier webhooks: router/render/issue_ref.py);
 - the assignee's Slack user from `users.lookupByEmail`, for a real `<@U…>` mention.
 
 Every lookup is cached in the store for ROUTER_ENRICH_TTL and bounded by ROUTER_ENRICH_TIMEOUT; after a
@@ -24,6 +26,7 @@ from router.masking import one_line
 from router.sentry import SentryEvent
 from router.sentry.app import assignee_email, issue_facts, issue_ref
 from router.sentry.details import organization
+from router.sentry.issue import IssueFacts, payload_facts
 from router.sentry_app.api import ApiError, SentryApi
 from router.sentry_app.tokens import KV, Credential, Tokens
 
@@ -33,27 +36,35 @@ USER_PREFIX = "slack-user:"
 DOWN_KEY = "sentry-app:api-down"
 DOWN_PAUSE = 30.0
 MENTION = re.compile(r"<@[UW][A-Z0-9]{2,30}>")
-FACTS = ("title", "short_id", "url")   # what a webhook may lack, and the API knows
 LookupUser = Callable[[str], "str | None"]   # email -> Slack user id; None: no such user; raises on failure
+Known = Callable[[str], "IssueFacts | None"]   # issue id -> facts the router knows already (issue_memory.recall)
+
+
+def api_source(store: KV) -> Callable[[str], IssueFacts | None]:
+    """A source for the issue chain: the facts enrichment read from the API for an issue id (Sentry's issue ids
+    are unique across organizations)."""
+    def from_sentry_api(iid: str) -> IssueFacts | None:
+        raw = store.kv_get(ISSUE_PREFIX + iid)
+        return IssueFacts.from_dict(_loads(raw)) if raw else None
+    return from_sentry_api
 
 
 class Enricher:
     """Adds issue facts and the assignee's Slack mention to an event's shortcuts; thread-safe."""
 
     def __init__(self, store: KV, tokens: Tokens | None, api: SentryApi | None, lookup_user: LookupUser | None,
-                 ttl: float) -> None:
+                 ttl: float, known: Known | None = None) -> None:
         self.store, self.tokens, self.api, self.lookup_user, self.ttl = store, tokens, api, lookup_user, ttl
+        self.known = known
         self.api_calls = 0      # calls made (the bench counts them)
 
     def enrich(self, event: SentryEvent, slack: bool) -> SentryEvent:
-        """`event` with missing issue facts filled in and, for a Slack target, `assignee_mention`; the same
-        event when there is nothing to add."""
-        extra: dict[str, Any] = {}
-        wanted = self._wants_issue(event, slack)
+        """Fetch (and cache for `api_source`) the issue facts nobody knows yet; return `event` with the assignee
+        and, for a Slack target, `assignee_mention` added to its shortcuts (the same event when nothing is)."""
         # an assignment without the assignee's email needs who it is now, not who it was when cached
         fresh = event.action == "assigned" and assignee_email(event) is None
-        facts = self._issue(event, fresh) if wanted else {}
-        extra.update({k: facts[k] for k in FACTS if k in facts and not event.shortcuts.get(k)})
+        facts = self._issue(event, fresh) if self._wants_issue(event, slack) else {}
+        extra: dict[str, Any] = {}
         if facts.get("assignee") and not event.shortcuts.get("assignee"):
             extra["assignee"] = facts["assignee"]
         email = assignee_email(event) or facts.get("assignee_email")
@@ -66,19 +77,22 @@ class Enricher:
         return dataclasses.replace(event, shortcuts=MappingProxyType({**event.shortcuts, **extra}))
 
     def _wants_issue(self, event: SentryEvent, slack: bool) -> bool:
-        if self.tokens is None or self.api is None or issue_ref(event) is None:
+        ref = issue_ref(event)
+        if self.tokens is None or self.api is None or ref is None:
             return False
-        lacking = any(not event.shortcuts.get(k) for k in FACTS)
-        needs_email = slack and self.lookup_user is not None and event.action == "assigned" \
-            and assignee_email(event) is None
-        return lacking or needs_email
+        if slack and self.lookup_user is not None and event.action == "assigned" and assignee_email(event) is None:
+            return True
+        facts = payload_facts(event)
+        if not facts.complete and self.known is not None:
+            facts = facts.merged(self.known(ref[1]))
+        return not facts.complete
 
     # -- the Sentry API ----------------------------------------------------------------------------
     def _issue(self, event: SentryEvent, fresh: bool) -> dict[str, Any]:
         ref = issue_ref(event)
         assert ref is not None and self.tokens is not None and self.api is not None
         uuid, issue_id = ref
-        key = f"{ISSUE_PREFIX}{uuid}:{issue_id}"
+        key = ISSUE_PREFIX + issue_id
         cached = None if fresh else self.store.kv_get(key)
         if cached is not None:
             return _loads(cached)

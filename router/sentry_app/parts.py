@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from router.rules.model import SENTRY_APP, MatchResult, Notification, Rule, Target
 from router.sentry_app.api import SentryApi
-from router.sentry_app.enrich import Enricher
+from router.sentry_app.enrich import Enricher, Known
 from router.sentry_app.tokens import KV, Tokens
 from router.settings import Settings
 
@@ -20,7 +20,7 @@ class SentryAppParts:
     enricher: Enricher | None
 
 
-def build_parts(settings: Settings, store: KV) -> SentryAppParts:
+def build_parts(settings: Settings, store: KV, known: Known | None = None) -> SentryAppParts:
     """Tokens and enrichment with SENTRY_CLIENT_ID or SENTRY_API_TOKEN (DESIGN 3.5: "with a token, the worker
     enriches"); Slack mentions also need SLACK_BOT_TOKEN."""
     if not settings.sentry_client_id and not settings.sentry_api_token:
@@ -32,7 +32,7 @@ def build_parts(settings: Settings, store: KV) -> SentryAppParts:
         from router.channels.slack_users import user_lookup
 
         lookup = user_lookup(settings.slack_bot_token, settings.slack_api_url, settings.enrich_timeout)
-    return SentryAppParts(tokens, Enricher(store, tokens, api, lookup, settings.enrich_ttl))
+    return SentryAppParts(tokens, Enricher(store, tokens, api, lookup, settings.enrich_ttl, known))
 
 
 # an installation webhook's token work travels as one more job (durable, retried, in the ledger: never a token)
