@@ -81,7 +81,13 @@ def test_no_token_in_any_output(tmp_path: Path, monkeypatch, caplog, capfd) -> N
         outputs.append(client.post("/sentry/alert-rule-action", data=body,
                                    headers={"Sentry-App-Signature": sign(body, CLIENT_SECRET)}).get_data(as_text=True))
         auth = {"Authorization": f"Bearer {ADMIN}"}
-        outputs += [client.get(p, headers=auth).get_data(as_text=True) for p in ("/metrics", "/api/v1/status")]
+        paths = ["/metrics", "/api/v1/status", "/api/v1/webhooks", "/api/v1/notifications?status=sent",
+                 "/api/v1/notifications?status=dead"]
+        listed = client.get("/api/v1/webhooks", headers=auth).get_json()["items"]
+        paths += [f"/api/v1/webhooks/{w['id']}" for w in listed]
+        answers = {p: client.get(p, headers=auth) for p in paths}
+        assert all(a.status_code == 200 for a in answers.values()) and len(listed) == 3
+        outputs += [a.get_data(as_text=True) for a in answers.values()]
         outputs += [json.dumps([j.receipt, j.last_error, j.payload], default=str) for j in jobs]
         outputs += [CliRunner().invoke(cli, args).output for args in (["deliveries"], ["deliveries", "--json"])]
         outputs += [json.dumps(c.params) for c in slack.calls()]
