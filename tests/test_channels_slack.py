@@ -175,3 +175,20 @@ def test_unreachable_webhook_is_retryable_and_masked() -> None:
     with pytest.raises(DeliveryError) as err:
         SlackWebhookChannel(url).send(RENDERER.render(sample("issue.created"), TARGET))
     assert err.value.retryable and "SECRETSECRET" not in err.value.reason
+
+
+def test_rate_enforcing_fake_refuses_beyond_the_burst_per_channel() -> None:
+    """FakeSlack(rate=…) lets a burst of 5 posts per channel through, then answers 429 Retry-After 1, posting nothing."""
+    from router.channels.base import Message
+    from tests.fakes.slack import SLACK_RATE
+
+    with FakeSlack(token=SLACK_TOKEN, rate=SLACK_RATE) as slack:
+        oncall, other = (SlackChannel(c, SLACK_TOKEN, slack.url) for c in ("#oncall", "#other"))
+        message = Message(channel="slack", title="t", text="hello")
+        for _ in range(5):
+            oncall.post(message)
+        with pytest.raises(DeliveryError) as refused:
+            oncall.post(message)
+        assert refused.value.retryable and refused.value.retry_after == 1.0 and refused.value.code == "ratelimited"
+        other.post(message)   # another channel has its own budget
+        assert len(slack.rate_limited()) == 1 and len(slack.messages()) == 6

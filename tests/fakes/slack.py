@@ -12,6 +12,11 @@ Every call is recorded (thread-safe). Script failures with `fail_next`, `rate_li
 `error_on(method, code)` fails only one method's next calls (e.g. `chat.update` → `cant_update_message`);
 `delete(channel, ts)` removes a message as a user would; `top_level()` and `replies(ts)` show the threads.
 `delay` slows every answer. Channels are answered by id: `#oncall` → `C` + a stable id.
+
+`FakeSlack(rate=SLACK_RATE)` enforces Slack's per-channel rate for `chat.postMessage` as Slack documents it
+(a short burst, then about one message per second): a token bucket per channel of `burst` messages refilled at
+`per_second`; a post beyond it answers HTTP 429 `{"ok": false, "error": "ratelimited"}` with `Retry-After: 1`
+and posts nothing. `rate_limited()` lists the calls so refused.
 """
 
 from __future__ import annotations
@@ -39,6 +44,17 @@ class Call:
     time: float = field(default_factory=time.time)
 
 
+@dataclass(frozen=True)
+class Rate:
+    """A per-channel rate for chat.postMessage: `burst` at once, then `per_second`."""
+
+    burst: int = 5
+    per_second: float = 1.0
+
+
+SLACK_RATE = Rate()   # what Slack allows per channel: "1 message per second, short bursts allowed"
+
+
 @dataclass
 class _Script:
     status: int
@@ -51,9 +67,12 @@ class FakeSlack(LocalServer):
 
     name = "FakeSlack"
 
-    def __init__(self, token: str = "xoxb-fake-token", delay: float = 0.0) -> None:
+    def __init__(self, token: str = "xoxb-fake-token", delay: float = 0.0, rate: Rate | None = None) -> None:
         self.token = token
         self.delay = delay
+        self.rate = rate
+        self._buckets: dict[str, tuple[float, float]] = {}          # channel id -> (tokens, at)
+        self._limited: list[Call] = []
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._script: list[_Script] = []
@@ -111,6 +130,11 @@ class FakeSlack(LocalServer):
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
 
+    def rate_limited(self) -> list[Call]:
+        """The calls refused with 429 by the rate-enforcing mode, oldest first."""
+        with self._lock:
+            return list(self._limited)
+
     def messages(self) -> dict[tuple[str, str], dict[str, Any]]:
         """The messages as they stand now, keyed by (channel id, ts)."""
         with self._lock:
@@ -131,6 +155,7 @@ class FakeSlack(LocalServer):
         """Forget calls, messages and scripted failures."""
         with self._lock:
             self._calls.clear(), self._messages.clear(), self._script.clear(), self._method_script.clear()
+            self._buckets.clear(), self._limited.clear()
 
     @staticmethod
     def channel_id(channel: str) -> str:
@@ -154,9 +179,27 @@ class FakeSlack(LocalServer):
         if call.headers.get("authorization") != f"Bearer {self.token}":
             return self._json({"ok": False, "error": "invalid_auth" if "authorization" in call.headers
                                else "not_authed"})
+        if call.method == "chat.postMessage" and not self._take(call):
+            status, hdrs, body = self._json({"ok": False, "error": "ratelimited"})
+            return 429, {**hdrs, "Retry-After": "1"}, body
         handler = {"chat.postMessage": self._post, "chat.update": self._update,
                    "users.lookupByEmail": self._lookup}.get(call.method)
         return self._json(handler(call.params) if handler else {"ok": False, "error": "unknown_method"})
+
+    def _take(self, call: Call) -> bool:
+        """Take one message from the channel's bucket (always True without a rate); False (recorded) if empty."""
+        if self.rate is None:
+            return True
+        cid = self.channel_id(str(call.params.get("channel") or ""))
+        with self._lock:
+            tokens, at = self._buckets.get(cid, (float(self.rate.burst), call.time))
+            tokens = min(float(self.rate.burst), tokens + max(0.0, call.time - at) * self.rate.per_second)
+            if tokens < 1.0:
+                self._buckets[cid] = (tokens, call.time)
+                self._limited.append(call)
+                return False
+            self._buckets[cid] = (tokens - 1.0, call.time)
+            return True
 
     def _scripted(self, call: Call, s: _Script) -> tuple[int, dict[str, str], bytes]:
         headers = {"Retry-After": f"{s.retry_after:g}"} if s.retry_after is not None else {}
