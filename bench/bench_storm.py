@@ -53,7 +53,7 @@ def shown(slack: FakeSlack) -> tuple[set[str], Counter]:
         found = {(m.group(1), int(m.group(2)) if m.group(2) else -1) for m in TITLE.finditer(text)}
         seen.update(found)
         if not message.get("thread_ts"):
-            cards.update(issue for issue, n in found if n == -1)
+            cards.update(issue for issue, _ in found)
     return cards, seen
 
 

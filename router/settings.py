@@ -95,6 +95,14 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
      "turns on the admin API (/api/v1, Bearer) and console (/ui/, HTTP Basic password); several, comma-separated"),
     ("thread_ttl", "ROUTER_THREAD_TTL", "2592000", _float,
      "seconds a Slack issue card is remembered for threading (default 30 days); later notifications start a new card"),
+    ("slack_rate", "ROUTER_SLACK_RATE", "0.9", _float,
+     "messages per second each Slack channel is paced to (Slack allows about 1); a backlog is merged into "
+     "digests; 0 turns pacing off"),
+    ("slack_burst", "ROUTER_SLACK_BURST", "4", _int, "messages a Slack channel may get at once before pacing"),
+    ("email_rate", "ROUTER_EMAIL_RATE", "0", _float,
+     "emails per minute per email target (a backlog is merged into digests); 0 = no limit"),
+    ("apprise_rate", "ROUTER_APPRISE_RATE", "0", _float,
+     "messages per minute per Apprise target (a backlog is merged into digests); 0 = no limit"),
 )
 
 
@@ -134,6 +142,10 @@ class Settings:
     enrich_timeout: float = 2.0
     enrich_ttl: float = 600.0
     admin_tokens: tuple[str, ...] = ()
+    slack_rate: float = 0.9
+    slack_burst: int = 4
+    email_rate: float = 0.0
+    apprise_rate: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

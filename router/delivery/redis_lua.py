@@ -195,5 +195,56 @@ redis.call('ZREMRANGEBYLEX', 'router:webhooks', '-', upto)
 return #ids
 """
 
+PACE = """
+local tat = tonumber(redis.call('GET', ARGV[1]) or '0')
+local now, interval, hold = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local tolerance = math.max(0, tonumber(ARGV[4]) - 1) * interval
+local slot
+if hold > 0 then
+  slot, tat = now + hold, math.max(tat, now + hold + tolerance)
+else
+  tat = math.max(tat, now)
+  slot, tat = math.max(now, tat - tolerance), tat + interval
+end
+redis.call('SET', ARGV[1], string.format('%.6f', tat), 'PX', math.floor((tat - now + 60) * 1000))
+return string.format('%.6f', slot)
+"""
+
+DEFER = """
+local k = 'router:job:' .. ARGV[1]
+if redis.call('HGET', k, 'status') ~= 'sending' or redis.call('HGET', k, 'owner') ~= ARGV[2] then return 0 end
+local attempts = math.max(tonumber(redis.call('HGET', k, 'attempts') or '1') - 1, 0)
+redis.call('HSET', k, 'status', 'queued', 'attempts', attempts, 'next_at', ARGV[4], 'batch', ARGV[5],
+           'updated_at', ARGV[3], 'lease_until', '0')
+redis.call('ZREM', 'router:sending', ARGV[1])
+redis.call('ZADD', 'router:due', ARGV[4], ARGV[1])
+redis.call('SADD', 'router:batch:' .. ARGV[5], ARGV[1])
+redis.call('PEXPIRE', 'router:batch:' .. ARGV[5], 86400000)
+return 1
+"""
+
+CLAIM_BATCH = """
+local b = 'router:batch:' .. ARGV[1]
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', b)) do
+  local k = 'router:job:' .. id
+  local st = redis.call('HGET', k, 'status')
+  if (st == 'queued' or st == 'retrying') and redis.call('HGET', k, 'batch') == ARGV[1] then
+    if #out < tonumber(ARGV[5]) then
+      redis.call('HINCRBY', k, 'attempts', 1)
+      redis.call('HSET', k, 'status', 'sending', 'lease_until', ARGV[3], 'owner', ARGV[4], 'updated_at', ARGV[2])
+      redis.call('ZREM', 'router:due', id)
+      redis.call('ZADD', 'router:sending', ARGV[3], id)
+      redis.call('SREM', b, id)
+      out[#out + 1] = redis.call('HGETALL', k)
+    end
+  else
+    redis.call('SREM', b, id)
+  end
+end
+return out
+"""
+
 SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
-           "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE}
+           "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE,
+           "pace": PACE, "defer": DEFER, "claim_batch": CLAIM_BATCH}

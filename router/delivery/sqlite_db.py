@@ -67,7 +67,10 @@ SCHEMA = (
 # columns added since a table was first made: files from before get them when first opened
 UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
             ("router_inbound", "leases integer not null default 0"),  # files of 2026-11-26
-            ("router_inbound", "matched text not null default '[]'"))  # files of 2026-11-29
+            ("router_inbound", "matched text not null default '[]'"),  # files of 2026-11-29
+            ("router_job", "batch text not null default ''"))  # files before pacing (pacing.py)
+# indexes on upgraded columns: made after the upgrades
+INDEXES = ("create index if not exists router_job_batch on router_job (batch, status) where batch != ''",)
 
 
 class SqliteDb:
@@ -109,6 +112,8 @@ class SqliteDb:
                 except sqlite3.OperationalError as exc:
                     if "duplicate column name" not in str(exc):
                         raise
+            for ddl in INDEXES:
+                conn.execute(ddl)
             self._schema_done = True
         self._local.conn, self._local.pid = conn, pid()
         return conn

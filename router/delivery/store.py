@@ -218,6 +218,32 @@ class Store(Protocol):
         """Raise StoreUnavailable with the reason if the store cannot be used."""
         ...
 
+    # -- pacing and batches (pacing.py) ----------------------------------------------------------
+    def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
+        """Reserve the next send slot of the rate budget `key` (GCRA: `burst` at once, then one per `interval`):
+        the time it may go (`now` when it may go at once). With `hold`, reserve nothing but keep the budget
+        closed for `hold` seconds (a 429's Retry-After) and return when it opens."""
+        ...
+
+    def defer(self, job_id: str, owner: str, now: float, next_at: float, batch: str) -> bool:
+        """Give back a claimed job unsent, queued again at `next_at` in `batch` (the attempt is not counted);
+        False if the claim was lost."""
+        ...
+
+    def claim_batch(self, batch: str, owner: str, lease: float, now: float, limit: int) -> list[Job]:
+        """Claim every queued/retrying job of `batch` (due or not; oldest first, at most `limit`) for sending."""
+        ...
+
+
+def gcra(tat: float, now: float, interval: float, burst: int, hold: float = 0.0) -> tuple[float, float]:
+    """One step of the generic cell rate algorithm over a budget's theoretical arrival time `tat`:
+    (the reserved slot, the new tat); with `hold`, (when the budget opens again, the tat that keeps it shut)."""
+    tolerance = max(0, burst - 1) * interval
+    if hold > 0:
+        return now + hold, max(tat, now + hold + tolerance)
+    tat = max(tat, now)
+    return max(now, tat - tolerance), tat + interval
+
 
 def open_store(settings: Settings) -> Store:
     """The store the settings name: Redis when REDIS_URL is set, else the SQLite file ROUTER_DB."""

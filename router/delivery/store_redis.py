@@ -215,3 +215,16 @@ class RedisStore(RedisHistory):
     def ping(self) -> None:
         """Raise StoreUnavailable with the reason if the store cannot be written (down, read-only replica, OOM)."""
         self._do(lambda: self.r.set(P + "ready", repr(time.time()), ex=60))
+
+    def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
+        """Reserve the next send slot of the rate budget `key` (see Store.pace); when it may go."""
+        return float(self._call("pace", P + "pace:" + key, repr(now), repr(interval), burst, repr(hold)))
+
+    def defer(self, job_id: str, owner: str, now: float, next_at: float, batch: str) -> bool:
+        """Give back a claimed job unsent, queued at `next_at` in `batch`, its attempt uncounted."""
+        return bool(self._call("defer", job_id, owner, repr(now), repr(next_at), batch))
+
+    def claim_batch(self, batch: str, owner: str, lease: float, now: float, limit: int) -> list[Job]:
+        """Claim every queued/retrying job of `batch` (due or not), oldest first, at most `limit`."""
+        flat = self._call("claim_batch", batch, repr(now), repr(now + lease), owner, limit)
+        return sorted((_job(_pairs(f)) for f in flat), key=lambda j: (j.created_at, j.id))

@@ -12,7 +12,7 @@ from router.delivery.history_sqlite import (BUMP_ATTEMPT, BUMP_WEBHOOKS, INSERT_
                                             expire_history, webhook_row)
 from router.delivery.sqlite_db import SqliteDb
 from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
-                                   TERMINAL, Inbound, Job, pack_payload, unpack_payload)
+                                   TERMINAL, Inbound, Job, gcra, pack_payload, unpack_payload)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
@@ -233,3 +233,35 @@ class SqliteStore(SqliteHistory, SqliteDb):
         with self._tx() as conn:
             conn.execute("insert or replace into router_kv (key, value, expires_at) values ('router:ready', ?, ?)",
                          (repr(now), now + 60))
+
+    # -- pacing and batches ------------------------------------------------------------------
+    def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
+        """Reserve the next send slot of the rate budget `key` (see Store.pace); when it may go."""
+        with self._tx() as conn:
+            row = conn.execute("select value from router_kv where key = ? and (expires_at is null or expires_at > ?)",
+                               ("pace:" + key, now)).fetchone()
+            slot, tat = gcra(float(row[0]) if row else 0.0, now, interval, burst, hold)
+            conn.execute("insert or replace into router_kv (key, value, expires_at) values (?, ?, ?)",
+                         ("pace:" + key, repr(tat), tat + 60.0))
+        return slot
+
+    def defer(self, job_id: str, owner: str, now: float, next_at: float, batch: str) -> bool:
+        """Give back a claimed job unsent, queued at `next_at` in `batch`, its attempt uncounted."""
+        with self._tx() as conn:
+            cur = conn.execute("update router_job set status = ?, attempts = max(attempts - 1, 0), next_at = ?, "
+                               "batch = ?, lease_until = 0, updated_at = ? where id = ? and status = ? and owner = ?",
+                               (QUEUED, next_at, batch, now, job_id, SENDING, owner))
+            return cur.rowcount == 1
+
+    def claim_batch(self, batch: str, owner: str, lease: float, now: float, limit: int) -> list[Job]:
+        """Claim every queued/retrying job of `batch` (due or not), oldest first, at most `limit`."""
+        if not self._read("select 1 from router_job where batch = ? and status in (?, ?) limit 1",
+                          (batch, QUEUED, RETRYING)):
+            return []   # the usual case when nothing waits: no write transaction
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"update router_job set status = ?, attempts = attempts + 1, lease_until = ?, owner = ?, "
+                f"updated_at = ? where id in (select id from router_job where batch = ? and status in (?, ?) "
+                f"order by created_at, id limit ?) returning {', '.join(_COLUMNS)}",
+                (SENDING, now + lease, owner, now, batch, QUEUED, RETRYING, limit)).fetchall()
+        return sorted((_job(r) for r in rows), key=lambda j: (j.created_at, j.id))

@@ -68,6 +68,7 @@ class Card:
     rule: str = ""
     template: str | None = None
     status: dict[str, str] | None = None
+    events: int = 0          # notifications its thread carries (replies; a digest counts each it carries)
 
 
 def threaded(target: Target, event: SentryEvent) -> bool:
@@ -166,6 +167,7 @@ class CardThreads:
             log.info("card %s (%s) is gone (%s): posting a fresh card", one_line(key), card.ts, exc.code)
             card = self._recreate(slack, key, card, target)
             receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
+        self._save(key, replace(card, events=card.events + 1))   # shown at the card's next edit
         return {"channel": receipt.get("channel") or card.channel_id, "ts": receipt.get("ts"),
                 "thread_ts": card.ts, "kind": "reply", "updated_ts": updated}
 
@@ -202,7 +204,8 @@ class CardThreads:
     def _render_card(self, card: Card, target: Target, kind: str) -> Message:
         event = SentryEvent.from_dict(card.event)
         rule = Rule(name=card.rule, match=None, template=card.template)
-        return self.renderer.render(event, target, rule, notification={"kind": kind, **(card.status or {})})
+        return self.renderer.render(event, target, rule, notification={"kind": kind, **(card.status or {}),
+                                                                       "events": card.events})
 
     def _load(self, key: str) -> Card | None:
         raw = self.store.kv_get(key)

@@ -15,7 +15,9 @@ from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
-from router.delivery.threads import CardThreads, threaded
+from router.delivery.digests import DigestThreads, send_digest
+from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
+from router.delivery.threads import card_key, threaded
 from router.masking import mask, one_line, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
@@ -75,7 +77,8 @@ class Deliverer:
         sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
         self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url, issue_sources=sources)
         self.channel_for = channel_for or build_channel
-        self.threads = CardThreads(store, self.renderer, settings.thread_ttl)
+        self.threads = DigestThreads(store, self.renderer, settings.thread_ttl)
+        self.pacer = Pacer(store, queue, owner, lease)
         self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
@@ -151,17 +154,66 @@ class Deliverer:
                 return
         try:
             target = job_target(job, self._targets())
+        except DeliveryError as exc:
+            self._failed(job, exc, suppressed)
+            return
+        budget = budget_for(target, self.settings)
+        if budget is None:
+            self._send_one(job, target, event, suppressed, None)
+            return
+        jobs = self.pacer.admit(job, budget, batch_for(target, event, budget))   # None: it waits for a slot
+        if jobs is not None:
+            self._send_paced(jobs, target, job, suppressed, budget)
+
+    def _send_one(self, job: Job, target: Target, event: SentryEvent, suppressed: int | None,
+                  budget: Budget | None) -> bool:
+        """Render and send one notification (through its card when threaded) and record the outcome."""
+        try:
             event = self._enrich(event, target)
             if threaded(target, event):  # one live Slack card per issue or incident (threads.py)
-                receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed)
+                receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed or 0)
             else:
                 message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})
                 receipt = self._channel(target).send(message)
         except DeliveryError as exc:
+            self.pacer.hold(budget, exc)
             self._failed(job, exc, suppressed)
-            return
+            return False
         self._record(job, SENT, receipt=_plain_receipt(receipt), suppressed=suppressed)
         _count(job.target_type, "sent", time.time() - job.created_at)
+        return True
+
+    def _send_paced(self, jobs: list[Job], target: Target, carrier: Job, suppressed: int | None,
+                    budget: Budget) -> None:
+        """Send what a slot carries: one notification, or a batch as one message (a card goes out alone first)."""
+        events = [self._enrich(SentryEvent.from_dict(j.payload["event"]), target) for j in jobs]
+        if len(jobs) > 1 and threaded(target, events[0]) and self.threads._load(card_key(target, events[0])) is None:
+            first = suppressed if jobs[0].id == carrier.id else jobs[0].suppressed
+            if not self._send_one(jobs[0], target, events[0], first, budget):
+                self._fail_all(jobs[1:], DeliveryError("the batch's card could not be posted", retryable=True))
+                return
+            jobs, events = jobs[1:], events[1:]
+            if not self.pacer.later(jobs, budget, batch_for(target, events[0], budget)):
+                return
+        if len(jobs) == 1:
+            self._send_one(jobs[0], target, events[0], suppressed if jobs[0].id == carrier.id else None, budget)
+            return
+        try:
+            if threaded(target, events[0]):
+                receipt = self.threads.deliver_digest(self._channel(target), events, target, job_rule(jobs[0]))
+            else:
+                receipt = send_digest(self._channel(target), self.renderer, events, target, job_rule(jobs[0]))
+        except DeliveryError as exc:
+            self.pacer.hold(budget, exc)
+            self._fail_all(jobs, exc)
+            return
+        for job in jobs:
+            self._record(job, SENT, receipt=_plain_receipt(receipt))
+            _count(job.target_type, "sent", time.time() - job.created_at)
+
+    def _fail_all(self, jobs: list[Job], exc: DeliveryError) -> None:
+        for job in jobs:
+            self._failed(job, exc)
 
     def _quieted(self, job: Job, event: SentryEvent) -> bool:
         """The quiet step: a silence or the rule's quiet hours hold the job back → recorded suppressed."""

@@ -1,0 +1,133 @@
+"""Pacing (DESIGN 3.4): every Slack channel, and every rated email or Apprise target, keeps within its rate.
+
+A budget per destination (`slack:#oncall`) lives in the shared store, so every worker thread and process of
+either store draws on the same one (GCRA: a short burst, then one send per interval; Store.pace). A 429's
+Retry-After closes the budget for the whole channel, not just for the notification that met it.
+
+A notification that finds no free slot does not wait on its own: it joins a **batch** — its Slack card's
+thread (`card:thread:#oncall:123`) or the destination's top level (`top:slack:#oncall`). The first to wait
+becomes the batch's *carrier*: it reserves the next slot and is queued for then; the others are queued a
+little later (GRACE, in case the carrier's worker dies). At its slot the carrier claims everything that
+waits in its batch and sends it as one message (digests.py), and each notification's ledger entry names the
+message that carried it. So a backlog costs one message per card and slot instead of one per notification,
+and nothing is dropped: a batch that fails is retried like any notification.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from router.channels.base import DeliveryError
+from router.delivery.queue import Queue
+from router.delivery.store import Job, Store
+from router.delivery.threads import card_key, threaded
+from router.rules.model import Target
+from router.sentry import SentryEvent
+from router.settings import Settings
+
+log = logging.getLogger(__name__)
+
+GRACE = 5.0          # seconds a batch member waits past its carrier's slot before it carries the batch itself
+SOON = 0.05          # a slot this close is now
+BATCH_LIMIT = 200    # notifications one message carries at most (the rest wait for the next slot)
+NOTIFY_BURST = 3     # emails or Apprise messages a rated target may get at once
+CARRIER = "carrier:"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A destination's rate: `burst` sends at once, then one per `interval` seconds, shared by all processes."""
+
+    key: str
+    interval: float
+    burst: int
+
+
+def budget_for(target: Target, settings: Settings) -> Budget | None:
+    """The rate budget a target sends under: per Slack channel (or incoming webhook), per rated email/Apprise
+    target; None when it is not paced."""
+    opts = target.options
+    if target.type == "slack":
+        if settings.slack_rate <= 0:
+            return None
+        where = f"slack:{opts['channel']}" if opts.get("channel") and not opts.get("webhook_url") \
+            else f"slack-webhook:{target.name}"
+        return Budget(where, 1.0 / settings.slack_rate, max(1, settings.slack_burst))
+    per_minute = {"email": settings.email_rate, "apprise": settings.apprise_rate}.get(target.type, 0.0)
+    if per_minute <= 0:
+        return None
+    return Budget(f"{target.type}:{target.name}", 60.0 / per_minute, NOTIFY_BURST)
+
+
+def batch_for(target: Target, event: SentryEvent, budget: Budget) -> str:
+    """The batch a waiting notification joins: its card's thread, else its destination's top level."""
+    if threaded(target, event):
+        return "card:" + card_key(target, event)
+    return "top:" + budget.key
+
+
+class Pacer:
+    """Decides, for a claimed job, whether it goes now (with what waits in its batch) or waits for a slot."""
+
+    def __init__(self, store: Store, queue: Queue, owner: str, lease: float) -> None:
+        self.store, self.queue, self.owner, self.lease = store, queue, owner, lease
+
+    def admit(self, job: Job, budget: Budget, batch: str) -> list[Job] | None:
+        """The jobs to send now (this one first, then those that waited in its batch), or None when this job
+        was given back to wait for its batch's slot."""
+        now = time.time()
+        carrier, slot = self._carrier(batch)
+        if carrier == job.id:                       # our reserved slot has come
+            self.store.kv_delete(CARRIER + batch)
+            return self.gather(job, batch, now)
+        if carrier and now < slot + GRACE:          # a carrier holds a slot for this batch: go with it
+            self._wait(job, now, slot + GRACE, batch)
+            return None
+        slot = self.store.pace(budget.key, budget.interval, budget.burst, now)
+        if slot <= now + SOON:
+            return self.gather(job, batch, now)
+        if not self.store.kv_set_nx(CARRIER + batch, f"{job.id}|{slot!r}", slot - now + GRACE):
+            other, other_slot = self._carrier(batch)   # another job became the carrier meanwhile
+            if other and other_slot <= slot:
+                self._wait(job, now, other_slot + GRACE, batch)
+                return None
+        self._wait(job, now, slot, batch)
+        return None
+
+    def gather(self, job: Job, batch: str, now: float) -> list[Job]:
+        """This job and every job waiting in its batch, claimed for sending, oldest first."""
+        others = self.store.claim_batch(batch, self.owner, self.lease, now, BATCH_LIMIT - 1)
+        return sorted([job, *others], key=lambda j: (j.created_at, j.id))
+
+    def later(self, jobs: list[Job], budget: Budget, batch: str) -> bool:
+        """Jobs claimed but not sent (a card took the slot): send them now if the budget allows (True), else
+        hand them back with the first as their carrier at the next slot."""
+        now = time.time()
+        slot = self.store.pace(budget.key, budget.interval, budget.burst, now)
+        if slot <= now + SOON:
+            return True
+        self.store.kv_set(CARRIER + batch, f"{jobs[0].id}|{slot!r}", slot - now + GRACE)
+        for k, job in enumerate(jobs):
+            self._wait(job, now, slot if k == 0 else slot + GRACE, batch)
+        return False
+
+    def hold(self, budget: Budget | None, exc: DeliveryError) -> None:
+        """A 429 (or Retry-After on any failure) closes the destination's budget for that long, for everyone."""
+        if budget is None or not exc.retry_after or not exc.retryable:
+            return
+        self.store.pace(budget.key, budget.interval, budget.burst, time.time(), hold=exc.retry_after)
+        log.info("%s: rate limited; no sends for %.1fs", budget.key, exc.retry_after)
+
+    def _wait(self, job: Job, now: float, at: float, batch: str) -> None:
+        if self.store.defer(job.id, self.owner, now, at, batch):
+            self.queue.schedule(job.id, at - now)
+
+    def _carrier(self, batch: str) -> tuple[str, float]:
+        raw = self.store.kv_get(CARRIER + batch) or ""
+        carrier, _, slot = raw.partition("|")
+        try:
+            return carrier, float(slot)
+        except ValueError:
+            return "", 0.0
