@@ -7,7 +7,7 @@ Slack calls, 429s received, seconds from the first webhook until every issue is 
 channel) and until every notification is in a sent message (ledger `sent`, and its title in a message Slack
 holds), and what was lost (never shown) or doubled (shown in two messages). Stops after `--limit` seconds.
 
-Run: `.venv/bin/python bench/bench_storm.py [--limit 300]`. Wall-clock figures: the machine may be shared.
+Run: `.venv/bin/python bench/bench_storm.py [--limit 300] [--no-pacing]` (`--no-pacing`: before). Wall-clock figures: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -57,11 +57,12 @@ def shown(slack: FakeSlack) -> tuple[set[str], Counter]:
     return cards, seen
 
 
-def run(limit: float) -> dict[str, object]:
+def run(limit: float, pacing: bool = True) -> dict[str, object]:
     """One storm against a fresh FakeSlack and store; the figures."""
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=TOKEN, rate=SLACK_RATE) as slack:
         settings = Settings(db_path=f"{tmp}/router.sqlite3", rules_path=f"{tmp}/none.yaml", slack_bot_token=TOKEN,
-                            slack_api_url=slack.url, templates_path=f"{tmp}/templates", worker_heartbeat=5.0)
+                            slack_api_url=slack.url, templates_path=f"{tmp}/templates", worker_heartbeat=5.0,
+                            **({} if pacing else {"slack_rate": 0.0}))
         result = notify(threaded_target())
         events = storm()
         with running_worker(settings, threads=settings.worker_threads) as delivery:
@@ -101,8 +102,10 @@ def main() -> None:
     """Run the storm once and print its figures as a table row."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=float, default=300.0, help="stop measuring after this many seconds")
+    parser.add_argument("--no-pacing", action="store_true",
+                        help="ROUTER_SLACK_RATE=0: every notification on its own, as before pacing")
     args = parser.parse_args()
-    row = run(args.limit)
+    row = run(args.limit, pacing=not args.no_pacing)
     print("| " + " | ".join(row) + " |")
     print("|" + " ---: |" * len(row))
     print("| " + " | ".join(str(v) for v in row.values()) + " |")

@@ -67,7 +67,8 @@ class DigestThreads(CardThreads):
     def _recount(self, slack: ThreadChannel, key: str, card: Card, events: Sequence[SentryEvent],
                  target: Target) -> str | None:
         """Edit the card once for the batch: its event count and the newest status; None if the edit failed."""
-        changed = replace(card, events=card.events + len(events))
+        self.store.kv_incr(key + ":events", len(events), self.ttl)
+        changed = card
         for event in reversed(events):
             status = card_status(event)
             if status is not None:
@@ -76,9 +77,10 @@ class DigestThreads(CardThreads):
                 changed = replace(changed, status=status.as_dict(), **(
                     {"event": event.to_dict()} if live else {}))
                 break
-        self._save(key, changed)
+        if changed is not card:
+            self._save(key, changed)
         try:
-            slack.update(card.channel_id, card.ts, self._render_card(changed, target, "update"))
+            slack.update(card.channel_id, card.ts, self._render_card(changed, target, "update", key))
         except DeliveryError as exc:   # the reply is out: never fail (and resend) the batch for the edit
             log.warning("card %s (%s): edit after a digest failed: %s", one_line(key), card.ts, exc.reason)
             return None

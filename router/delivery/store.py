@@ -218,6 +218,10 @@ class Store(Protocol):
         """Raise StoreUnavailable with the reason if the store cannot be used."""
         ...
 
+    def kv_incr(self, key: str, by: int, ttl: float | None = None) -> int:
+        """Add `by` to the integer at `key` (absent: 0) and return the sum; the key expires `ttl` seconds later."""
+        ...
+
     # -- pacing and batches (pacing.py) ----------------------------------------------------------
     def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
         """Reserve the next send slot of the rate budget `key` (GCRA: `burst` at once, then one per `interval`):

@@ -216,6 +216,14 @@ class RedisStore(RedisHistory):
         """Raise StoreUnavailable with the reason if the store cannot be written (down, read-only replica, OOM)."""
         self._do(lambda: self.r.set(P + "ready", repr(time.time()), ex=60))
 
+    def kv_incr(self, key: str, by: int, ttl: float | None = None) -> int:
+        """Add `by` to the integer at `key` (absent: 0) and return the sum."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.incrby(P + "kv:" + key, by)
+        if ttl:
+            pipe.pexpire(P + "kv:" + key, int(ttl * 1000))
+        return int(self._do(pipe.execute)[0])
+
     def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
         """Reserve the next send slot of the rate budget `key` (see Store.pace); when it may go."""
         return float(self._call("pace", P + "pace:" + key, repr(now), repr(interval), burst, repr(hold)))

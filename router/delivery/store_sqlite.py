@@ -234,6 +234,17 @@ class SqliteStore(SqliteHistory, SqliteDb):
             conn.execute("insert or replace into router_kv (key, value, expires_at) values ('router:ready', ?, ?)",
                          (repr(now), now + 60))
 
+    def kv_incr(self, key: str, by: int, ttl: float | None = None) -> int:
+        """Add `by` to the integer at `key` (absent or expired: 0) and return the sum."""
+        now = time.time()
+        with self._tx() as conn:
+            row = conn.execute("insert into router_kv (key, value, expires_at) values (?, ?, ?) on conflict (key) do "
+                               "update set value = case when router_kv.expires_at is not null and "
+                               "router_kv.expires_at <= ? then excluded.value else cast(cast(router_kv.value as "
+                               "integer) + ? as text) end, expires_at = excluded.expires_at returning value",
+                               (key, str(by), now + ttl if ttl else None, now, by)).fetchone()
+        return int(row[0])
+
     # -- pacing and batches ------------------------------------------------------------------
     def pace(self, key: str, interval: float, burst: int, now: float, hold: float = 0.0) -> float:
         """Reserve the next send slot of the rate budget `key` (see Store.pace); when it may go."""

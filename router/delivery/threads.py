@@ -68,7 +68,6 @@ class Card:
     rule: str = ""
     template: str | None = None
     status: dict[str, str] | None = None
-    events: int = 0          # notifications its thread carries (replies; a digest counts each it carries)
 
 
 def threaded(target: Target, event: SentryEvent) -> bool:
@@ -142,7 +141,7 @@ class CardThreads:
                 status: Status) -> tuple[Card, str]:
         """Edit the card to show `status` (its content kept); a card Slack won't edit is posted afresh."""
         changed = replace(card, status=status.as_dict())
-        message = self._render_card(changed, target, "update")
+        message = self._render_card(changed, target, "update", key)
         try:
             slack.update(card.channel_id, card.ts, message)
         except DeliveryError as exc:
@@ -167,13 +166,13 @@ class CardThreads:
             log.info("card %s (%s) is gone (%s): posting a fresh card", one_line(key), card.ts, exc.code)
             card = self._recreate(slack, key, card, target)
             receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
-        self._save(key, replace(card, events=card.events + 1))   # shown at the card's next edit
+        self.store.kv_incr(key + ":events", 1, self.ttl)   # the thread's count, shown at the card's next edit
         return {"channel": receipt.get("channel") or card.channel_id, "ts": receipt.get("ts"),
                 "thread_ts": card.ts, "kind": "reply", "updated_ts": updated}
 
     def _recreate(self, slack: ThreadChannel, key: str, card: Card, target: Target) -> Card:
         """Post `card`'s content (and status) as a new card in place of the one at `card.ts`."""
-        message = self._render_card(card, target, "card")
+        message = self._render_card(card, target, "card", key)
         new, _ = self._create(key, card.ts, slack, message,
                               lambda ts, cid: replace(card, ts=ts, channel_id=cid))
         return new
@@ -201,11 +200,18 @@ class CardThreads:
             if self.store.kv_get(lock) == token:
                 self.store.kv_delete(lock)
 
-    def _render_card(self, card: Card, target: Target, kind: str) -> Message:
+    def _render_card(self, card: Card, target: Target, kind: str, key: str) -> Message:
         event = SentryEvent.from_dict(card.event)
         rule = Rule(name=card.rule, match=None, template=card.template)
         return self.renderer.render(event, target, rule, notification={"kind": kind, **(card.status or {}),
-                                                                       "events": card.events})
+                                                                       "events": self.events(key)})
+
+    def events(self, key: str) -> int:
+        """How many notifications the thread of the card at `key` carries (replies; a digest counts each)."""
+        try:
+            return int(self.store.kv_get(key + ":events") or 0)
+        except ValueError:
+            return 0
 
     def _load(self, key: str) -> Card | None:
         raw = self.store.kv_get(key)

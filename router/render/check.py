@@ -17,7 +17,10 @@ from router.sentry import build
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 TARGET_FOR_FORM = {"slack": "slack", "email": "email", "text": "console"}
-KINDS = ({"kind": "card"}, {"kind": "reply", "suppressed": 3}, {"kind": "update", "status": "Resolved"})
+KINDS = ({"kind": "card"}, {"kind": "reply", "suppressed": 3}, {"kind": "update", "status": "Resolved"},
+         {"kind": "card", "count": 3, "group": "project=api", "digest": [   # what a digest (pacing, `group`) lists
+             {"title": "ZeroDivisionError", "link": "https://sentry.example.com/issues/1/", "what": "New issue",
+              "emoji": "🔴", "count": 2}, {"title": "KeyError", "link": "", "what": "Error", "emoji": "🟠", "count": 1}]})
 
 
 def samples() -> Iterator[tuple[str, Any]]:
