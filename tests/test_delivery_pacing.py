@@ -170,3 +170,23 @@ def test_pacing_off_sends_each_at_once(tmp_path: Path, rated_slack: FakeSlack) -
         wait_for(lambda: all(delivery.store.get(i).status == SENT for i in ids))
     assert all(delivery.store.get(i).receipt.get("kind") != "digest" for i in ids)
     assert len(rated_slack.calls("chat.postMessage")) == 3
+
+
+def test_a_rated_email_target_sends_its_backlog_as_digest_emails(tmp_path: Path) -> None:
+    """ROUTER_EMAIL_RATE: a burst of 12 notifications to one email target becomes a few emails (a burst, then
+    digests listing the rest), none lost or doubled, each ledger entry naming the email's send."""
+    from tests.fakes.smtp import FakeSMTP
+
+    with FakeSMTP() as smtp:
+        settings = worker_settings(tmp_path, "http://127.0.0.1:9/api/", smtp_url=smtp.url, email_rate=60.0)
+        target = Target("team", "email", {"to": "team@example.com"})
+        with running_worker(settings) as delivery:
+            ids = [jobs_of(delivery, delivery.accept(issue_event(n, title=f"mail item {n:02d}"), notify(target),
+                                                     1200, 0))[0] for n in range(12)]
+            jobs = wait_for(lambda: (js := [delivery.store.get(i) for i in ids]) and
+                            all(j.status == SENT for j in js) and js, timeout=30)
+        mails = [m.get_body(("plain",)).get_content() for m in smtp.messages]
+    assert 3 <= len(mails) < 8
+    for n in range(12):
+        assert sum(f"mail item {n:02d}" in text for text in mails) == 1
+    assert any(j.receipt.get("kind") == "digest" and j.receipt.get("items", 0) > 1 for j in jobs)

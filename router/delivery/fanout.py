@@ -61,10 +61,12 @@ class Notes:
             # define it then, and keeps this copy only for a target deleted since
             options, masked = without_secrets(target.options)
             throttle = rule.throttle if rule.throttle is not None else default_throttle
-            hit = self._cache[key] = (rule, target, to_json({
-                "rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
-                "type": target.type, "options": options, "masked": masked, "rules": rules,
-                **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}))
+            note = {"rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
+                    "type": target.type, "options": options, "masked": masked, "rules": rules,
+                    **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}
+            if rule.group is not None:   # only grouped rules carry it: no extra bytes for the others
+                note["group"] = {"by": list(rule.group.by), "wait": rule.group.wait, "interval": rule.group.interval}
+            hit = self._cache[key] = (rule, target, to_json(note))
         return hit[2]
 
 
@@ -78,7 +80,8 @@ def jobs_of(inbound: Inbound, deadline: float, now: float, event: sentry.SentryE
                 deadline_at=inbound.created_at + deadline,
                 payload={"event": ev, "template": n["template"], "throttle": n["throttle"], "subject": subject,
                          "options": n["options"], "masked": n["masked"], "rules": n.get("rules", ""),
-                         **{k: n[k] for k in ("mute", "active") if k in n}})
+                         **{k: n[k] for k in ("mute", "active") if k in n},
+                         **({"group": group_of(event, n["group"])} if n.get("group") else {})})
             for n in notes]
 
 
@@ -86,6 +89,15 @@ def parse_inbound(inbound: Inbound) -> sentry.SentryEvent:
     """The event an inbound webhook's body holds."""
     return sentry.parse(inbound.body, inbound.resource, inbound.request_id, inbound.received_at,
                         inbound.body_sha256)
+
+
+def group_of(event: sentry.SentryEvent, group: dict[str, Any]) -> dict[str, Any]:
+    """A grouped rule's settings plus this event's group key: `path=value` per `by` path (absent: `-`)."""
+    values = []
+    for path in group.get("by") or ():
+        value = sentry.lookup(event, path)
+        values.append(f"{path}={'-' if value is sentry.MISSING or value is None else value}"[:200])
+    return {**group, "key": ", ".join(values)}
 
 
 def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> list[str]:

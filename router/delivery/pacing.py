@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from router.channels.base import DeliveryError
 from router.delivery.queue import Queue
@@ -34,6 +35,7 @@ SOON = 0.05          # a slot this close is now
 BATCH_LIMIT = 200    # notifications one message carries at most (the rest wait for the next slot)
 NOTIFY_BURST = 3     # emails or Apprise messages a rated target may get at once
 CARRIER = "carrier:"
+LAST = "group-sent:"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,36 @@ class Pacer:
         self._wait(job, now, slot, batch)
         return None
 
+    def admit_group(self, job: Job, batch: str, wait: float, interval: float) -> tuple[list[Job] | None, bool]:
+        """For a grouped rule (Alertmanager's group_wait / group_interval): (the jobs to send now, whether a
+        rate slot is reserved for them already), or (None, False) when this job waits for its group's time."""
+        now = time.time()
+        carrier, slot, reserved = self._carrier(batch, with_reservation=True)
+        if carrier == job.id:
+            self.store.kv_delete(CARRIER + batch)
+            return self.gather(job, batch, now), reserved
+        if carrier and now < slot + GRACE:
+            self._wait(job, now, slot + GRACE, batch)
+            return None, False
+        try:
+            last = float(self.store.kv_get(LAST + batch) or "-inf")
+        except ValueError:
+            last = float("-inf")
+        slot = max(now + wait, last + interval)
+        if slot <= now + SOON:
+            return self.gather(job, batch, now), False
+        if not self.store.kv_set_nx(CARRIER + batch, f"{job.id}|{slot!r}", slot - now + GRACE):
+            other, other_slot = self._carrier(batch)
+            if other:
+                self._wait(job, now, other_slot + GRACE, batch)
+                return None, False
+        self._wait(job, now, slot, batch)
+        return None, False
+
+    def sent_group(self, batch: str, interval: float) -> None:
+        """Remember when a group last went out: the next one waits `interval` from now."""
+        self.store.kv_set(LAST + batch, repr(time.time()), interval + 60.0)
+
     def gather(self, job: Job, batch: str, now: float) -> list[Job]:
         """This job and every job waiting in its batch, claimed for sending, oldest first."""
         others = self.store.claim_batch(batch, self.owner, self.lease, now, BATCH_LIMIT - 1)
@@ -108,7 +140,7 @@ class Pacer:
         slot = self.store.pace(budget.key, budget.interval, budget.burst, now)
         if slot <= now + SOON:
             return True
-        self.store.kv_set(CARRIER + batch, f"{jobs[0].id}|{slot!r}", slot - now + GRACE)
+        self.store.kv_set(CARRIER + batch, f"{jobs[0].id}|{slot!r}|reserved", slot - now + GRACE)
         for k, job in enumerate(jobs):
             self._wait(job, now, slot if k == 0 else slot + GRACE, batch)
         return False
@@ -124,10 +156,13 @@ class Pacer:
         if self.store.defer(job.id, self.owner, now, at, batch):
             self.queue.schedule(job.id, at - now)
 
-    def _carrier(self, batch: str) -> tuple[str, float]:
+    def _carrier(self, batch: str, with_reservation: bool = False) -> Any:
+        """The batch's carrier and its slot (and, asked, whether that slot is a reserved rate slot)."""
         raw = self.store.kv_get(CARRIER + batch) or ""
-        carrier, _, slot = raw.partition("|")
+        carrier, _, rest = raw.partition("|")
+        slot, _, reserved = rest.partition("|")
         try:
-            return carrier, float(slot)
+            found = (carrier, float(slot))
         except ValueError:
-            return "", 0.0
+            found = ("", 0.0)
+        return (*found, reserved == "reserved") if with_reservation else found

@@ -158,6 +158,9 @@ class Deliverer:
             self._failed(job, exc, suppressed)
             return
         budget = budget_for(target, self.settings)
+        if job.payload.get("group"):
+            self._send_grouped(job, target, budget)
+            return
         if budget is None:
             self._send_one(job, target, event, suppressed, None)
             return
@@ -207,6 +210,27 @@ class Deliverer:
             self.pacer.hold(budget, exc)
             self._fail_all(jobs, exc)
             return
+        self._sent_all(jobs, receipt)
+
+    def _send_grouped(self, job: Job, target: Target, budget: Budget | None) -> None:
+        """A grouped rule's notification: wait for its group's time, then one digest of the group (rate permitting)."""
+        group = job.payload["group"]
+        batch = f"group:{job.rule}|{job.target}|{group.get('key', '')}"
+        jobs, reserved = self.pacer.admit_group(job, batch, float(group["wait"]), float(group["interval"]))
+        if jobs is None or (budget is not None and not reserved and not self.pacer.later(jobs, budget, batch)):
+            return
+        events = [SentryEvent.from_dict(j.payload["event"]) for j in jobs]
+        try:
+            receipt = send_digest(self._channel(target), self.renderer, events, target, job_rule(jobs[0]),
+                                  group=group.get("key") or job.rule)
+        except DeliveryError as exc:
+            self.pacer.hold(budget, exc)
+            self._fail_all(jobs, exc)
+            return
+        self.pacer.sent_group(batch, float(group["interval"]))
+        self._sent_all(jobs, receipt)
+
+    def _sent_all(self, jobs: list[Job], receipt: Receipt) -> None:
         for job in jobs:
             self._record(job, SENT, receipt=_plain_receipt(receipt))
             _count(job.target_type, "sent", time.time() - job.created_at)

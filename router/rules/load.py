@@ -20,7 +20,7 @@ from router.rules.conditions import Compiler, kind
 from router.rules.interval_load import IntervalCompiler, interval_names
 from router.rules.intervals import TimeInterval
 from router.rules.match import build_index
-from router.rules.model import Rule, RuleSet, RulesSettings, Target
+from router.rules.model import GroupBy, Rule, RuleSet, RulesSettings, Target
 from router.rules.targets import build_target, unknown_keys
 from router.rules.yamlio import LList, LMap, Path, YamlSyntaxError, parse_yaml, substitute
 
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 TOP_KEYS = ("version", "settings", "targets", "time_intervals", "rules")
 SETTINGS_KEYS = ("dedup_window", "default_throttle")
 RULE_KEYS = ("name", "description", "match", "notify", "template", "throttle", "stop", "mute_time_intervals",
-             "active_time_intervals")
+             "active_time_intervals", "group")
+GROUP_KEYS = ("by", "wait", "interval")
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -258,11 +259,32 @@ class _Loader:
         description = spec.get("description", "")
         if not isinstance(description, str):
             self.report(at("description"), (*path, "description"), f"expected text, got {kind(description)}")
+        group = self.group(spec["group"], (*path, "group"), at("group")) if "group" in spec else None
         quiet = {key: interval_names(spec[key], (*path, key), at(key), self.intervals, self.report)
                  for key in ("mute_time_intervals", "active_time_intervals") if key in spec}
         return Rule(name=str(name), match=match, notify=notify, notify_settings=notify_settings,
                     template=template, throttle=throttle,
-                    stop=stop is True, description=str(description or ""), line=spec.line, **quiet)
+                    stop=stop is True, description=str(description or ""), line=spec.line, group=group, **quiet)
+
+    def group(self, spec: Any, path: Path, line: int) -> GroupBy | None:
+        """`group: {by: [paths or shortcuts], wait: 30s, interval: 5m}`, validated."""
+        if not isinstance(spec, LMap):
+            self.report(line, path, f"expected a mapping with by:, wait: and interval:, got {kind(spec)}")
+            return None
+        unknown_keys(spec, GROUP_KEYS, path, self.report)
+        at = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+        by = spec.get("by", LList())
+        keys = [by] if isinstance(by, str) else list(by) if isinstance(by, LList) else None
+        if keys is None or not all(isinstance(k, str) for k in keys):
+            self.report(at("by"), (*path, "by"), f"expected a path or shortcut, or a list of them, got {kind(by)}")
+            keys = []
+        valid = all([self.compiler.valid_path(k, (*path, "by", i), at("by")) for i, k in enumerate(keys)])
+        wait = self.duration(spec["wait"], (*path, "wait"), at("wait")) if "wait" in spec else GroupBy.wait
+        interval = self.duration(spec["interval"], (*path, "interval"), at("interval")) if "interval" in spec \
+            else GroupBy.interval
+        if not valid or wait is None or interval is None:
+            return None
+        return GroupBy(by=tuple(keys), wait=wait, interval=interval)
 
     def notify(self, spec: LMap, path: Path, targets: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """`notify:` — target names declared under `targets:`, and `{setting: NAME}` items (the target an

@@ -35,6 +35,16 @@ class RulesSettings:
 
 
 @dataclass(frozen=True)
+class GroupBy:
+    """A rule's `group:`: notifications with equal values at `by` go out together, first after `wait` seconds,
+    then at most every `interval` seconds (Alertmanager's group_by, group_wait, group_interval)."""
+
+    by: tuple[str, ...] = ()
+    wait: float = 30.0
+    interval: float = 300.0
+
+
+@dataclass(frozen=True)
 class Rule:
     """One compiled rule; `match` is the compiled condition tree (see match.py)."""
 
@@ -49,6 +59,7 @@ class Rule:
     line: int = 0
     mute_time_intervals: tuple[str, ...] = ()     # names from `time_intervals:`: held back while any holds
     active_time_intervals: tuple[str, ...] = ()   # sent only while one of these holds
+    group: GroupBy | None = None    # `group:`; None = each notification on its own
 
 
 @dataclass(frozen=True)
