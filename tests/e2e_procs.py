@@ -106,7 +106,10 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(PYTHONPATH=str(ROOT), SENTRY_CLIENT_SECRET=SECRET, ROUTER_RULES=str(tmp / "rules.yaml"),
                ROUTER_DB=str(tmp / "var" / "router.sqlite3"), ROUTER_TEMPLATES=str(tmp / "templates"),
-               ROUTER_LOG_LEVEL="WARNING", WEB_CONCURRENCY="2", ROUTER_HOST="127.0.0.1")
+               ROUTER_LOG_LEVEL="WARNING", WEB_CONCURRENCY="2", ROUTER_HOST="127.0.0.1",
+               # these runs pin one Slack message per notification (durability, exactly once); pacing merges a
+               # backlog into digests instead, pinned on its own in test_delivery_pacing.py and bench_storm.py
+               ROUTER_SLACK_RATE="0")
     env.update(extra)
     return env
 

@@ -65,7 +65,8 @@ def test_sqlite_one_worker_eight_threads_one_card_per_issue(tmp_path: Path, fake
     """The embedded store, one worker with 8 threads, 11 events of one issue queued at once → 1 card, 10 replies."""
     settings = Settings(db_path=str(tmp_path / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
                         slack_bot_token=SLACK_TOKEN,
-                        slack_api_url=fake_slack.url, templates_path=str(tmp_path / "t"), retry_base=0.3)
+                        slack_api_url=fake_slack.url, templates_path=str(tmp_path / "t"), retry_base=0.3,
+                        slack_rate=0.0)   # a reply each: pacing merges a backlog (test_delivery_pacing)
     fake_slack.delay = 0.05
     events = [about("9302")] + [about("9302", "error", n=i) for i in range(ERRORS)]
     with running_worker(settings, threads=8) as delivery:
