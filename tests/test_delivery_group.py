@@ -85,7 +85,8 @@ def test_one_digest_per_group_and_window(tmp_path: Path) -> None:
         target = threaded_target()     # a group's digest goes top level even where single ones would thread
         with running_worker(settings) as delivery:
             specs = [(n, "api") for n in range(4)] + [(n, "web") for n in range(4, 6)]
-            ids = {n: jobs_of(delivery, delivery.accept(event(n, p), grouped(target), 1200, 0))[0] for n, p in specs}
+            accepted = {n: delivery.accept(event(n, p), grouped(target, wait=3.0), 1200, 0) for n, p in specs}
+            ids = {n: jobs_of(delivery, a)[0] for n, a in accepted.items()}
             jobs = wait_for(lambda: (js := {n: delivery.store.get(i) for n, i in ids.items()}) and
                             all(j.status == SENT for j in js.values()) and js, timeout=30)
             late = jobs_of(delivery, delivery.accept(event(9, "api"), grouped(target), 1200, 0))[0]
