@@ -93,6 +93,11 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
      "seconds issue details and Slack users found by enrichment are cached"),
     ("admin_tokens", "ROUTER_ADMIN_TOKEN", "", _secrets,
      "turns on the admin API (/api/v1, Bearer) and console (/ui/, HTTP Basic password); several, comma-separated"),
+    ("render_timeout", "ROUTER_RENDER_TIMEOUT", "2", _float,
+     "seconds one template render may run; a template still running then fails (the `default` template is used)"),
+    ("render_max_chars", "ROUTER_RENDER_MAX_CHARS", "2000000", _int,
+     "characters one render may produce (each output counted, also text a loop or macro repeats); past it the "
+     "template fails like a runaway one"),
     ("thread_ttl", "ROUTER_THREAD_TTL", "2592000", _float,
      "seconds a Slack issue card is remembered for threading (default 30 days); later notifications start a new card"),
     ("slack_rate", "ROUTER_SLACK_RATE", "0.9", _float,
@@ -146,6 +151,8 @@ class Settings:
     slack_burst: int = 4
     email_rate: float = 0.0
     apprise_rate: float = 0.0
+    render_timeout: float = 2.0
+    render_max_chars: int = 2000000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -75,7 +75,7 @@ class Deliverer:
         # issue facts: the payload, then what earlier webhooks said, then what enrichment read from Sentry's API
         self.sentry_app = build_parts(settings, store, known=issue_memory.recall(store))
         sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
-        self.renderer = renderer or Renderer(settings.templates_path, settings.sentry_url, issue_sources=sources)
+        self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
         self.threads = DigestThreads(store, self.renderer, settings.thread_ttl)
         self.pacer = Pacer(store, queue, owner, lease)

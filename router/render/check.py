@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,9 @@ def _check_file(renderer: Renderer, name: str, path: str, events: list[tuple[str
     form = parts[1]
     target = Target(name=f"check-{form}", type=TARGET_FOR_FORM[form], options={})
     rule = Rule(name="check", match=None, description="sentry-router check")
-    errors: list[str] = []
     for sample, event in events:
         for notification in KINDS:
+            started = time.monotonic()
             try:
                 ctx = _context(renderer, event, target, rule, notification)
                 message = renderer.render_file(name, form, ctx)
@@ -64,9 +65,12 @@ def _check_file(renderer: Renderer, name: str, path: str, events: list[tuple[str
                     raise ValueError("rendered an empty title and body")
             except Exception as exc:
                 file, line = error_location(exc, path)
-                errors.append(f"{_shown(file)}:{line}: sample {sample}: {type(exc).__name__}: {exc}")
-                break
-    return errors
+                return [f"{_shown(file)}:{line}: sample {sample}: {type(exc).__name__}: {exc}"]
+            took = time.monotonic() - started
+            if took > renderer.timeout / 2:   # one slow render is enough to know: `check` stays quick
+                return [f"{_shown(path)}:0: sample {sample}: too slow: one render took {took:.2f}s, more than half "
+                        f"of the {renderer.timeout:g}s render budget (ROUTER_RENDER_TIMEOUT)"]
+    return []
 
 
 def _context(renderer: Renderer, event: Any, target: Target, rule: Rule, notification: dict) -> dict:
@@ -74,9 +78,11 @@ def _context(renderer: Renderer, event: Any, target: Target, rule: Rule, notific
     return build_context(event, target, rule, notification, renderer.sentry_url or "https://sentry.example.com")
 
 
-def check_templates(templates_path: str | None, sentry_url: str | None = None, ruleset: Any = None) -> list[str]:
-    """Problems with the templates as `FILE:LINE: sample X: message` lines; empty when all render."""
-    renderer = Renderer(templates_path, sentry_url)
+def check_templates(templates_path: str | None, sentry_url: str | None = None, ruleset: Any = None,
+                    renderer: Renderer | None = None) -> list[str]:
+    """Problems with the templates as `FILE:LINE: sample X: message` lines; empty when all render (each within
+    the render budget of `renderer`, default Renderer(templates_path, sentry_url))."""
+    renderer = renderer or Renderer(templates_path, sentry_url)
     events = list(samples())
     errors: list[str] = []
     for name, path in template_files(templates_path).items():

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, Undefined
+from jinja2 import ChoiceLoader, FileSystemLoader, Undefined, nodes
+from jinja2.visitor import NodeTransformer
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 from markupsafe import Markup
+
+from router.render import budget
 
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "default_templates"
 
@@ -59,13 +66,66 @@ def _join_nonempty(values: Any, sep: str = " · ") -> str:
     return sep.join(str(v) for v in kept)
 
 
+def _budgeted(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that is sized and clocked by the render budget (wraps keeps Jinja's pass_context marks)."""
+    skip = 1 if _PassArg.from_obj(func) else 0   # the context/environment Jinja passes first
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > skip:
+            args = (*args[:skip], budget.before_filter(name, args[skip], args[skip + 1:], kwargs), *args[skip + 1:])
+        return budget.checked(func(*args, **kwargs))
+    return run
+
+
+class _Clocked(NodeTransformer):
+    """Compile every `for` loop to charge the budget per item, and every `~` join to be size-checked."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def _call(self, name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
+        call = nodes.Call(nodes.EnvironmentAttribute(name), args, [], None, None)
+        return call.set_lineno(lineno).set_environment(self.env)  # type: ignore[return-value]
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        self.generic_visit(node)
+        literal = sum(len(d.data) for stmt in node.body for d in stmt.find_all(nodes.TemplateData))
+        node.iter = self._call("budget_loop", [node.iter, nodes.Const(literal)], node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
+        self.generic_visit(node)
+        return self._call("budget_checked", [node], node.lineno)
+
+
 class Env(ImmutableSandboxedEnvironment):
-    """Immutable sandbox (templates cannot change the payload) with our filters; templates come from the user folder first, then the shipped defaults."""
+    """Immutable sandbox (templates cannot change the payload) with our filters, under the render budget
+    (budget.py); templates come from the user folder first, then the shipped defaults."""
+
+    intercepted_binops = frozenset({"+", "*", "**", "%"})   # the operators that can grow a value
 
     def __init__(self, templates_path: str | None) -> None:
         loaders = [FileSystemLoader(templates_path)] if templates_path and Path(templates_path).is_dir() else []
         super().__init__(loader=ChoiceLoader([*loaders, FileSystemLoader(str(DEFAULTS_DIR))]),
-                         autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                         autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=budget.finalize,
                          undefined=Undefined, auto_reload=False, cache_size=400)
         self.filters.update(mrkdwn=_mrkdwn, tojson=_tojson, clip=_clip, join_nonempty=_join_nonempty)
+        self.filters = {name: _budgeted(name, func) for name, func in self.filters.items()}
+        self.globals.pop("lipsum", None)   # lipsum(n) is one call the budget could not interrupt
+        self.budget_loop, self.budget_checked = budget.loop, budget.checked
+
+    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
+                  defer_init: bool = False) -> str:
+        return super()._generate(_Clocked(self).visit(source), name, filename, defer_init)
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Every call from a template (functions, macros, methods): sized and clocked first."""
+        args = budget.before_call(obj, args, kwargs)
+        return budget.checked(super().call(context, obj, *args, **kwargs))
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """`+ * ** %`: sized before Python runs them."""
+        budget.binop(operator, left, right)
+        return budget.checked(super().call_binop(context, operator, left, right))
 

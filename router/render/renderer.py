@@ -12,6 +12,7 @@ from jinja2 import Template, TemplateSyntaxError
 
 from router.channels.base import Message
 from router.masking import one_line
+from router.render import budget
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
 from router.render.env import Env, from_html_escaped, slack_escape, to_plain
@@ -63,10 +64,12 @@ class Renderer:
     """Renders SentryEvents into channel Messages; build once, call `render` from any thread."""
 
     def __init__(self, templates_path: str | None = "templates", sentry_url: str | None = None,
-                 issue_sources: Sequence[IssueSource] = ()) -> None:
+                 issue_sources: Sequence[IssueSource] = (), *, timeout: float = budget.DEFAULT_SECONDS,
+                 max_chars: int = budget.DEFAULT_CHARS) -> None:
         self.templates_path = templates_path
         self.sentry_url = sentry_url
         self.issue_sources = tuple(issue_sources)  # where a comment's or Seer run's issue is looked up (issue_ref.py)
+        self.timeout, self.max_chars = timeout, max_chars   # the render budget (budget.py)
         self.env = Env(templates_path)
         self._chosen: dict[tuple[tuple[str, ...], str], str] = {}
         self._lock = threading.Lock()
@@ -107,9 +110,18 @@ class Renderer:
                 _metric_failure(name)
         return minimal_message(event, form, self.sentry_url, notification)
 
+    @classmethod
+    def from_settings(cls, settings: Any, issue_sources: Sequence[IssueSource] = ()) -> Renderer:
+        """A renderer for ROUTER_TEMPLATES and SENTRY_URL, under ROUTER_RENDER_TIMEOUT / ROUTER_RENDER_MAX_CHARS."""
+        return cls(settings.templates_path, settings.sentry_url, issue_sources, timeout=settings.render_timeout,
+                   max_chars=settings.render_max_chars)
+
     def render_file(self, name: str, form: str, ctx: Mapping[str, Any]) -> Message:
-        """Render one template file in `form`; raises on any template or output error."""
-        parts = render_parts(self.env.get_template(name), ctx)
+        """Render one template file in `form` within the render budget; raises on any template or output error
+        (RenderBudgetExceeded for a template that runs too long or produces too much)."""
+        with budget.limits(self.timeout, self.max_chars):
+            tmpl = self.env.get_template(name)
+            parts = render_parts(tmpl, ctx, self.max_chars)
         return assemble(parts, form, name, ctx)
 
 
@@ -144,8 +156,10 @@ class _Blocks(dict):  # type: ignore[type-arg]
         return _Chain(name, super().__getitem__(name), self.captured)
 
 
-def render_parts(tmpl: Template, ctx: Mapping[str, Any]) -> dict[str, str]:
-    """The rendered text of each named block (inherited blocks included), in one pass where possible."""
+def render_parts(tmpl: Template, ctx: Mapping[str, Any],
+                 max_chars: int = budget.DEFAULT_CHARS) -> dict[str, str]:
+    """The rendered text of each named block (inherited blocks included), in one pass where possible; never
+    more than `max_chars` characters in all."""
     jctx = tmpl.new_context(dict(ctx))
     captured: dict[str, str] = {}
     jctx.blocks = _Blocks(jctx.blocks, captured)
@@ -154,7 +168,11 @@ def render_parts(tmpl: Template, ctx: Mapping[str, Any]) -> dict[str, str]:
     for name in BLOCK_NAMES:                 # blocks the layout did not show are rendered on their own
         if name not in captured and dict.get(jctx.blocks, name):
             captured[name] = "".join(dict.__getitem__(jctx.blocks, name)[0](jctx))
-    return {name: captured[name] for name in BLOCK_NAMES if name in captured}
+    parts = {name: captured[name] for name in BLOCK_NAMES if name in captured}
+    if sum(map(len, parts.values())) > max_chars:
+        raise budget.RenderBudgetExceeded(f"template rendered more than {max_chars} characters "
+                                          "(ROUTER_RENDER_MAX_CHARS)")
+    return parts
 
 
 def assemble(parts: Mapping[str, str], form: str, name: str, ctx: Mapping[str, Any]) -> Message:

@@ -37,7 +37,7 @@ def check(rules_arg: str | None, rules: str | None, templates: str | None, stric
         ruleset = load_rules(path)
     except RulesError as exc:
         errors.extend(exc.errors)
-    errors.extend(check_templates(templates or settings.templates_path, settings.sentry_url, ruleset))
+    errors.extend(check_templates(settings.replace(templates_path=templates or settings.templates_path), ruleset))
     if errors:
         for line in errors:
             click.echo(line, err=True)
@@ -60,11 +60,12 @@ def undeliverable(ruleset: RuleSet, settings: Settings) -> list[str]:
     return channel_check(ruleset, settings)
 
 
-def check_templates(templates_path: str, sentry_url: str | None, ruleset: RuleSet | None) -> list[str]:
+def check_templates(settings: Settings, ruleset: RuleSet | None) -> list[str]:
     """Hook: the templates' own check (router.render), given the loaded rules for their `template:` names."""
+    from router.render import Renderer
     from router.render import check_templates as render_check
 
-    return render_check(templates_path, sentry_url, ruleset)
+    return render_check(settings.templates_path, settings.sentry_url, ruleset, Renderer.from_settings(settings))
 
 
 def infer_resource(payload: str) -> str | None:
@@ -178,7 +179,7 @@ def _show_and_send(event: object, result: object, settings: Settings, send: bool
     from router.masking import mask
     from router.render import Renderer
 
-    renderer = Renderer(settings.templates_path, settings.sentry_url)
+    renderer = Renderer.from_settings(settings)
     for n in result.notifications:  # type: ignore[attr-defined]
         message = renderer.render(event, n.target, n.rule)  # type: ignore[arg-type]
         click.echo(f'\n→ {n.target.name} ({n.target.type}), from rule "{n.rule.name}", template {message.template}:')
