@@ -192,6 +192,24 @@ def test_orphaned_sends_are_recovered(store: Store) -> None:
     assert store.claim(dead.id, "alive", 30, NOW + 2) is not None
 
 
+def test_a_renewed_lease_is_not_recovered_while_its_owner_sends(store: Store) -> None:
+    """Renewing keeps a live send from being recovered (and claimed twice) past its first lease; only the
+    owner can renew, and only while the job is sending."""
+    live, other = job(), job()
+    put(store, [live, other])
+    store.kv_set("hb:w1", "1", 60)
+    store.claim(live.id, "w1", 1, NOW)
+    store.claim(other.id, "w1", 1, NOW)
+    assert store.renew([live.id], "w2", NOW + 100) == []          # not w2's to renew
+    assert store.renew([live.id, "nope"], "w1", NOW + 100) == [live.id]
+    assert store.recover_orphans(NOW + 2) == [other.id]             # the one not renewed ran out
+    assert store.claim(live.id, "w2", 30, NOW + 2) is None
+    j = store.get(live.id)
+    assert j is not None and (j.status, j.lease_until) == (SENDING, NOW + 100)
+    assert store.record(live.id, "w1", SENT, NOW + 3)
+    assert store.renew([live.id], "w1", NOW + 200) == [] and store.recover_orphans(NOW + 300) == []
+
+
 def test_stale_finds_lost_queue_tasks_once_per_grace(store: Store) -> None:
     """Queued jobs overdue by the grace are returned, then not again until another grace passes."""
     old, new = job(NOW - 100), job(NOW)

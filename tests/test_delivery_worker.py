@@ -17,7 +17,7 @@ from router.settings import Settings
 from tests.delivery_helpers import (issue_event, jobs_of, notify, running_worker, slack_target, wait_for,
                                     worker_settings)
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
-from tests.fakes.redis_server import free_port
+from tests.fakes.redis_server import free_port, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSMTP, _Collector
 
@@ -199,4 +199,43 @@ def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings,
     assert delivery.store.due_inbound(time.time(), 1.0, 10) == [accepted.webhook_id]  # taken; its task is lost
     with running_worker(settings) as running:
         wait_for(lambda: running.store.jobs(10, (SENT,), accepted.webhook_id), timeout=10)
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlack, backend: str,
+                                            request: pytest.FixtureRequest) -> None:
+    """A send that outlasts its lease keeps its claim while its worker lives (the sweeper renews it): another
+    worker recovering orphans and claiming meanwhile gets nothing, and Slack gets one message."""
+    import threading
+
+    from router.delivery import Delivery
+    from router.delivery.consumer import Sweeper
+    from router.delivery.worker import Deliverer
+
+    extra = {"redis_url": request.getfixturevalue("redis_server").url} if backend == "redis" else {}
+    if extra:
+        request.getfixturevalue("redis_server").flush()
+    settings = worker_settings(tmp_path, fake_slack.url, **extra)
+    delivery = Delivery.from_settings(settings)
+    job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
+    first = Deliverer(settings, delivery.store, delivery.queue, owner="w1", lease=0.5)
+    sweeper = Sweeper(delivery, "w1", 1.0, 3600, first)
+    sweeper.beat()
+    sweeper.start()
+    other = Deliverer(settings, delivery.store, delivery.queue, owner="w2", lease=0.5)
+    fake_slack.delay = 2.0                     # four leases long
+    sending = threading.Thread(target=first, args=(job_id,))
+    try:
+        sending.start()
+        wait_for(lambda: delivery.store.get(job_id).status == "sending")
+        while sending.is_alive():              # what another worker's sweeper and threads do meanwhile
+            delivery.store.recover_orphans(time.time())
+            other(job_id)
+            time.sleep(0.1)
+    finally:
+        sending.join(30)
+        sweeper.stop()
+    job = delivery.store.get(job_id)
+    assert (job.status, job.attempts, job.owner) == (SENT, 1, "w1")
     assert len(fake_slack.calls("chat.postMessage")) == 1

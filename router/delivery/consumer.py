@@ -58,6 +58,7 @@ class Sweeper(threading.Thread):
         store, queue, now = self.delivery.store, self.delivery.queue, time.time()
         if self.deliverer is not None:
             self.deliverer.settle()
+            self.deliverer.renew()   # before looking for orphans: our own live sends are not theirs to take
         ids = store.recover_orphans(now)
         if queue.depth() < SWEEP_LIMIT:  # with a backlog, overdue jobs are just waiting their turn
             ids += store.stale(now, 3 * self.heartbeat, SWEEP_LIMIT)

@@ -118,6 +118,19 @@ end
 return out
 """
 
+RENEW = """
+local out = {}
+for i = 3, #ARGV do
+  local k = 'router:job:' .. ARGV[i]
+  if redis.call('HGET', k, 'status') == 'sending' and redis.call('HGET', k, 'owner') == ARGV[1] then
+    redis.call('HSET', k, 'lease_until', ARGV[2])
+    redis.call('ZADD', 'router:sending', ARGV[2], ARGV[i])
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+"""
+
 STALE = """
 local ids = redis.call('ZRANGEBYSCORE', 'router:due', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
 local out = {}
@@ -245,6 +258,6 @@ end
 return out
 """
 
-SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "stale": STALE,
+SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "stale": STALE,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE,
            "pace": PACE, "defer": DEFER, "claim_batch": CLAIM_BATCH}

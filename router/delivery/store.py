@@ -165,6 +165,11 @@ class Store(Protocol):
         """Store the outcome of a send we hold the claim for; False if the claim was lost."""
         ...
 
+    def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
+        """Extend the lease of jobs `owner` is still sending to `until` (a live send is never claimed twice);
+        the ids renewed."""
+        ...
+
     def recover_orphans(self, now: float) -> list[str]:
         """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
         ...

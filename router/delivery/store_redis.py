@@ -140,6 +140,10 @@ class RedisStore(RedisHistory):
             extra += ["suppressed", str(suppressed)]
         return bool(self._call("record", job_id, owner, status, repr(now), repr(next_at or now), error, *extra))
 
+    def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
+        """Extend the lease of jobs `owner` is still sending to `until`; the ids renewed."""
+        return [i.decode() for i in self._call("renew", owner, repr(until), *job_ids)] if job_ids else []
+
     def recover_orphans(self, now: float) -> list[str]:
         """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
         return [i.decode() for i in self._call("orphans", repr(now))]

@@ -125,6 +125,17 @@ class SqliteStore(SqliteHistory, SqliteDb):
                  next_at or now, suppressed, job_id, SENDING, owner))
             return cur.rowcount == 1
 
+    def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
+        """Extend the lease of jobs `owner` is still sending to `until`; the ids renewed."""
+        if not job_ids:
+            return []
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"update router_job set lease_until = ? where status = ? and owner = ? "
+                f"and id in ({', '.join('?' * len(job_ids))}) returning id",
+                (until, SENDING, owner, *job_ids)).fetchall()
+        return [r[0] for r in rows]
+
     def recover_orphans(self, now: float) -> list[str]:
         """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
         with self._tx() as conn:

@@ -84,6 +84,14 @@ class Deliverer:
         self._lock = threading.Lock()
         self._rules = self._load_rules()
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
+        self._sending: set[str] = set()     # jobs a thread of ours holds the claim of right now
+
+    def renew(self) -> int:
+        """Extend the lease of every job a thread of ours is still sending, so no other worker claims it while
+        this one lives (the sweeper calls it every few seconds); how many were renewed."""
+        with self._lock:
+            ids = sorted(self._sending)
+        return len(self.store.renew(ids, self.owner, time.time() + self.lease)) if ids else 0
 
     def settle(self) -> int:
         """Give back claims a store outage left in doubt: due again now and queued; how many (sweeper calls it)."""
@@ -129,6 +137,8 @@ class Deliverer:
             return
         if job is None:
             return
+        with self._lock:
+            self._sending.add(job.id)
         try:
             self._run(job)
         except StoreUnavailable as exc:  # our claim stays leased while we are alive: give it back once we can
@@ -137,6 +147,9 @@ class Deliverer:
         except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
             log.exception("job %s: unexpected error", job.id)
             self._failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
+        finally:
+            with self._lock:
+                self._sending.discard(job.id)
 
     def _run(self, job: Job) -> None:
         event = SentryEvent.from_dict(job.payload["event"])

@@ -42,12 +42,11 @@ class Budget:
             raise RenderBudgetExceeded(f"template ran longer than {self.seconds:g}s (ROUTER_RENDER_TIMEOUT)")
 
     def spend(self, chars: int) -> None:
-        """Count `chars` produced; raise once over the character budget or the time."""
+        """Count `chars` produced; raise once over the character budget."""
         self.left -= chars
         if self.left < 0:
             raise RenderBudgetExceeded(f"template produced more than {self.max_chars} characters "
                                        "(ROUTER_RENDER_MAX_CHARS)")
-        self.tick()
 
     def allow(self, size: int, what: str) -> None:
         """Refuse, before it runs, an operation that would make a value of `size` characters or items."""
@@ -69,19 +68,24 @@ class _Idle(Budget):
         """Nothing is counted outside a render."""
 
 
-_local = threading.local()
+class _Local(threading.local):
+    budget: Budget | None = None
+
+
+_local = _Local()
 _IDLE = _Idle(float("inf"), DEFAULT_CHARS)
+SMALL = 4096   # values this short are never over any character budget worth setting: not looked at further
 
 
 def current() -> Budget:
     """The budget of the render running on this thread (size limits only when none is)."""
-    return getattr(_local, "budget", None) or _IDLE
+    return _local.budget or _IDLE
 
 
 @contextmanager
 def limits(seconds: float = DEFAULT_SECONDS, max_chars: int = DEFAULT_CHARS) -> Iterator[Budget]:
     """Run a render under a fresh budget on this thread."""
-    outer = getattr(_local, "budget", None)
+    outer = _local.budget
     _local.budget = budget = Budget(seconds, max_chars)
     try:
         yield budget
@@ -95,6 +99,7 @@ def loop(iterable: Iterable[Any], literal_chars: int) -> Iterator[Any]:
     budget = current()
     for item in iterable:
         budget.spend(literal_chars)
+        budget.tick()
         yield item
 
 
@@ -106,7 +111,7 @@ def finalize(value: Any) -> Any:
 
 def checked(value: Any) -> Any:
     """A value just made (a join, a call's result): refuse it if it alone is over the character budget."""
-    if isinstance(value, (str, list, tuple)) and len(value) > current().max_chars:
+    if isinstance(value, (str, list, tuple)) and len(value) > SMALL and len(value) > current().max_chars:
         raise RenderBudgetExceeded(f"a value of {len(value)} characters or items is more than "
                                    f"ROUTER_RENDER_MAX_CHARS ({current().max_chars})")
     return value
@@ -211,8 +216,11 @@ def before_call(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> tuple:
     the clock for any call."""
     name = getattr(func, "__name__", "")
     sizer = STR_SIZERS.get(name)
+    if sizer is None:   # macros, functions, most methods: only the clock
+        current().tick()
+        return args
     owner = getattr(getattr(func, "__wrapped__", func), "__self__", None)
-    if sizer is None or not isinstance(owner, str):
+    if not isinstance(owner, str):
         current().tick()
         return args
     if name == "join" and args:
@@ -222,11 +230,8 @@ def before_call(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> tuple:
 
 
 def before_filter(name: str, value: Any, args: tuple, kwargs: Mapping[str, Any]) -> Any:
-    """Size a filter call that can grow its result (the value, a lazy `join` input listed); check the clock."""
-    sizer = FILTER_SIZERS.get(name)
-    if sizer is None:
-        current().tick()
-        return value
+    """Size a call of one of FILTER_SIZERS (the value, a lazy `join` input listed); check the clock."""
+    sizer = FILTER_SIZERS[name]
     if name == "join":
         value = _listed(value)
     current().allow(sizer(value, args, kwargs), f"filter {name}")

@@ -111,7 +111,9 @@ class Env(ImmutableSandboxedEnvironment):
                          autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=budget.finalize,
                          undefined=Undefined, auto_reload=False, cache_size=400)
         self.filters.update(mrkdwn=_mrkdwn, tojson=_tojson, clip=_clip, join_nonempty=_join_nonempty)
-        self.filters = {name: _budgeted(name, func) for name, func in self.filters.items()}
+        # the filters that can make a value far bigger than their input are sized first; the rest are bounded
+        # by their input, and the loops and calls around them check the clock
+        self.filters.update({name: _budgeted(name, self.filters[name]) for name in budget.FILTER_SIZERS})
         self.globals.pop("lipsum", None)   # lipsum(n) is one call the budget could not interrupt
         self.budget_loop, self.budget_checked = budget.loop, budget.checked
 
