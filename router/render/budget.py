@@ -104,8 +104,12 @@ def loop(iterable: Iterable[Any], literal_chars: int) -> Iterator[Any]:
 
 
 def finalize(value: Any) -> Any:
-    """Every `{{ expression }}` output: charge its length."""
-    current().spend(len(value) if isinstance(value, str) else 1)
+    """Every `{{ expression }}` output: charge its length (inlined: it runs for every output of every render)."""
+    budget = _local.budget
+    if budget is not None:
+        budget.left -= len(value) if isinstance(value, str) else 1
+        if budget.left < 0:
+            budget.spend(0)   # raises
     return value
 
 

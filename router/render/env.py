@@ -123,7 +123,10 @@ class Env(ImmutableSandboxedEnvironment):
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Every call from a template (functions, macros, methods): sized and clocked first."""
-        args = budget.before_call(obj, args, kwargs)
+        if getattr(obj, "__name__", None) in budget.STR_SIZERS:
+            args = budget.before_call(obj, args, kwargs)
+        else:   # macros and functions: only the clock
+            budget.current().tick()
         return budget.checked(super().call(context, obj, *args, **kwargs))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
