@@ -13,6 +13,7 @@ from typing import Any
 import apprise
 
 from router.channels.base import DeliveryError, Message, Receipt
+from router.channels.neutral import MARKDOWN_SCHEMES, for_service, scheme
 from router.masking import mask, url_secrets
 
 NOTIFY_TIMEOUT = 60
@@ -61,7 +62,17 @@ class AppriseChannel:
         self._secrets = [s for u in self.urls for s in url_secrets(u)]
 
     def send(self, message: Message) -> Receipt:
-        """Notify every URL with the message's title and text."""
+        """Notify every URL with the message's title and text, made inert for each service (neutral.py):
+        mentions never ping; pings come only from the URL's own options (Discord's `?ping=`)."""
         if not self.urls:
             raise DeliveryError("apprise target has no url", retryable=False)
-        return notify(self.urls, message, self._secrets)
+        groups: dict[bool, list[str]] = {}   # markdown services get their text escaped; one send per kind
+        for url in self.urls:
+            groups.setdefault(scheme(url) in MARKDOWN_SCHEMES, []).append(url)
+        receipts = [notify(urls, _inert(message, urls[0]), self._secrets) for urls in groups.values()]
+        return {"services": [s for r in receipts for s in r["services"]], "sent": sum(r["sent"] for r in receipts)}
+
+
+def _inert(message: Message, url: str) -> Message:
+    """`message` with its title and text made inert for the service of `url`."""
+    return dataclasses.replace(message, title=for_service(message.title, url), text=for_service(message.text, url))

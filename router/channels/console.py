@@ -6,6 +6,7 @@ import sys
 import threading
 
 from router.channels.base import Message, Receipt
+from router.channels.neutral import terminal_line
 
 _LOCK = threading.Lock()  # one notification's lines stay together
 
@@ -19,8 +20,11 @@ class ConsoleChannel:
         self.name = name
 
     def send(self, message: Message) -> Receipt:
-        """Print `message` (title line, then its text)."""
-        out = f"[{self.name}] {message.title}\n{message.text}\n"
+        """Print `message`: its title, then each line of its text, every line starting with `[name]` and its
+        control characters escaped (payload text cannot forge a line or drive the terminal)."""
+        lines = [f"[{self.name}] {terminal_line(message.title)}"]
+        lines += [f"[{self.name}] | {terminal_line(line)}" for line in message.text.split("\n")] if message.text else []
+        out = "\n".join(lines) + "\n"
         with _LOCK:
             sys.stdout.write(out)
             sys.stdout.flush()

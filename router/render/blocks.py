@@ -16,7 +16,7 @@ FIELD_MAX = 2000
 FIELDS_MAX = 10
 BUTTON_TEXT_MAX = 75
 FALLBACK_MAX = 3000
-_CUT_ENTITY = re.compile(r"&[A-Za-z0-9#]{0,8}$")  # a cut must not leave half of `&amp;`
+_CUT_ENTITY = re.compile(r"&[A-Za-z0-9#]{0,8}$|<[^<>]*$")  # a cut must not leave half of `&amp;` or `<…>`
 
 
 class BlocksError(ValueError):

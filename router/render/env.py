@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Callable
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from jinja2.visitor import NodeTransformer
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from router.render import budget
 
@@ -24,6 +27,21 @@ DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "default_templates"
 def slack_escape(text: str) -> str:
     """Escape the three characters Slack mrkdwn gives meaning to: & < >."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Slack mrkdwn has no escape for its formatting characters; a date whose format is invalid is shown as its
+# fallback text, as written and unformatted (the technique jsx-slack's <Escape> uses). `_` inside a word
+# (snake_case) formats nothing and is left alone.
+_FORMATTING = re.compile(r"[*~`]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def slack_marks(text: str) -> str:
+    """`*`, `~`, backticks and word-edge `_` of payload text made literal in Slack mrkdwn."""
+    return _FORMATTING.sub(lambda m: "<!date^00000000^{_}|" + m.group() + ">", text) if _MARKS(text) else text
+
+
+def _MARKS(text: str) -> bool:  # noqa: N802  (the cheap test before the regex)
+    return "*" in text or "_" in text or "~" in text or "`" in text
 
 
 def from_html_escaped(text: str) -> str:
@@ -44,7 +62,7 @@ def _mrkdwn(value: Any) -> Markup:
     """Filter: a value made safe for Slack mrkdwn (& < > escaped), marked so autoescape leaves it alone."""
     if isinstance(value, Markup):
         return Markup(from_html_escaped(str(value)))
-    return Markup(slack_escape("" if value is None or isinstance(value, Undefined) else str(value)))
+    return Markup(slack_marks(slack_escape("" if value is None or isinstance(value, Undefined) else str(value))))
 
 
 def _tojson(value: Any) -> Markup:
@@ -99,6 +117,32 @@ class _Clocked(NodeTransformer):
         return self._call("budget_checked", [node], node.lineno)
 
 
+class _Form(threading.local):
+    slack = False
+
+
+_form = _Form()
+
+
+@contextmanager
+def rendering(form: str) -> Iterator[None]:
+    """Render for `form` on this thread: in `slack`, every `{{ value }}` of payload text has its mrkdwn
+    formatting characters made literal (slack_marks), so it stays inside the template's own formatting."""
+    outer, _form.slack = _form.slack, form == "slack"
+    try:
+        yield
+    finally:
+        _form.slack = outer
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ expression }}` output: charged to the render budget; plain text made literal for Slack."""
+    budget.finalize(value)
+    if _form.slack and isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(slack_marks(str(escape(value))))
+    return value
+
+
 class Env(ImmutableSandboxedEnvironment):
     """Immutable sandbox (templates cannot change the payload) with our filters, under the render budget
     (budget.py); templates come from the user folder first, then the shipped defaults."""
@@ -108,7 +152,7 @@ class Env(ImmutableSandboxedEnvironment):
     def __init__(self, templates_path: str | None) -> None:
         loaders = [FileSystemLoader(templates_path)] if templates_path and Path(templates_path).is_dir() else []
         super().__init__(loader=ChoiceLoader([*loaders, FileSystemLoader(str(DEFAULTS_DIR))]),
-                         autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=budget.finalize,
+                         autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
                          undefined=Undefined, auto_reload=False, cache_size=400)
         self.filters.update(mrkdwn=_mrkdwn, tojson=_tojson, clip=_clip, join_nonempty=_join_nonempty)
         # the filters that can make a value far bigger than their input are sized first; the rest are bounded

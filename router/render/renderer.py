@@ -15,7 +15,7 @@ from router.masking import one_line
 from router.render import budget
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
-from router.render.env import Env, from_html_escaped, slack_escape, to_plain
+from router.render.env import Env, from_html_escaped, rendering, slack_escape, to_plain
 from router.render.issue_ref import IssueSource
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link
@@ -119,7 +119,7 @@ class Renderer:
     def render_file(self, name: str, form: str, ctx: Mapping[str, Any]) -> Message:
         """Render one template file in `form` within the render budget; raises on any template or output error
         (RenderBudgetExceeded for a template that runs too long or produces too much)."""
-        with budget.limits(self.timeout, self.max_chars):
+        with budget.limits(self.timeout, self.max_chars), rendering(form):
             tmpl = self.env.get_template(name)
             parts = render_parts(tmpl, ctx, self.max_chars)
         return assemble(parts, form, name, ctx)
