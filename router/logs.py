@@ -7,16 +7,17 @@ import sys
 import time
 
 from router.log_collapse import Collapse
-from router.masking import mask
+from router.masking import mask_registered, register
 from router.settings import Settings
 
 
 class MaskingFormatter(logging.Formatter):
-    """Formats a record, then masks the configured secrets, URL passwords and Slack tokens in it."""
+    """Formats a record, then masks every registered credential (the settings' secrets, given here, and each
+    target's, registered as rules load), URL passwords and Slack tokens in it."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
-        self._secrets = secrets
+        register(secrets)
         self._stamp: tuple[int, str] = (-1, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
@@ -30,7 +31,7 @@ class MaskingFormatter(logging.Formatter):
         return self.default_msec_format % (cached[1], record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record), self._secrets)
+        return mask_registered(super().format(record))
 
 
 def configure_logging(settings: Settings) -> None:
@@ -51,3 +52,8 @@ def configure_logging(settings: Settings) -> None:
     logging.logThreads = False
     logging.logMultiprocessing = False
     logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))
+    for name in CHATTY:   # their DEBUG lines are request dumps (headers, URLs with tokens): INFO at most
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+
+
+CHATTY = ("apprise", "slack_sdk", "urllib3", "requests", "aiosmtpd", "mail.log")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -82,6 +83,56 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     if "xox" in text:
         text = _SLACK_TOKEN.sub(MASK, text)
     return _SLACK_HOOK.sub(rf"\1{MASK}", text) if "hooks.slack.com/services/" in text else text
+
+
+class _Registry:
+    """Every credential this process has seen (settings, rules targets, channels): the log formatter masks them
+    all, at every level and from every logger (Apprise's DEBUG line prints `?+X-Api-Key=…`, urllib3 a Slack
+    webhook's path). One compiled alternation, longest first, rebuilt only when a new value arrives."""
+
+    def __init__(self) -> None:
+        self.values: frozenset[str] = frozenset()
+        self.pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        new = {s for s in secrets if s and len(s) >= 4} - self.values
+        if not new:
+            return
+        with self._lock:
+            values = self.values | new
+            self.pattern = re.compile("|".join(re.escape(s) for s in sorted(values, key=len, reverse=True)))
+            self.values = frozenset(values)
+
+
+_REGISTRY = _Registry()
+
+
+def register(secrets: Iterable[str]) -> None:
+    """Add credentials for every log line of this process to mask (see mask_registered)."""
+    _REGISTRY.add(secrets)
+
+
+def register_options(options: Any) -> None:
+    """Register the credentials inside a target's options: every URL's secret parts (url_secrets)."""
+    register(s for value in strings_in(options) if "://" in value for s in url_secrets(value))
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string inside nested mappings and lists."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
+def mask_registered(text: str) -> str:
+    """`text` with every registered credential, URL password and Slack token masked."""
+    pattern = _REGISTRY.pattern
+    return mask(pattern.sub(MASK, text) if pattern is not None else text)
 
 
 def without_secrets(value: Any) -> tuple[Any, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import sqlite3
 from pathlib import Path
@@ -142,6 +143,7 @@ def test_template_syntax_in_payload_is_inert(target_type: str) -> None:
     event = SentryEvent.from_dict({"resource": "issue", **payload})
     message = Renderer(None).render(event, Target("t", target_type, {"channel": "#c", "to": ["a@b.c"]}))
     everything = json.dumps([message.title, message.text, message.blocks, message.html])
+    everything = re.sub(r"<!date\^00000000\^\{_\}\|(.)>", r"\1", everything)  # Slack: `_` shown as written
     assert "__mro__" in everything and "<class" not in everything and "&lt;class" not in everything
 
 

@@ -14,7 +14,7 @@ import apprise
 
 from router.channels.base import DeliveryError, Message, Receipt
 from router.channels.neutral import MARKDOWN_SCHEMES, for_service, scheme
-from router.masking import mask, url_secrets
+from router.masking import mask, register, url_secrets
 
 NOTIFY_TIMEOUT = 60
 
@@ -60,6 +60,7 @@ class AppriseChannel:
     def __init__(self, urls: Sequence[str]) -> None:
         self.urls = list(urls)
         self._secrets = [s for u in self.urls for s in url_secrets(u)]
+        register(self._secrets)   # whatever Apprise logs about them is masked
 
     def send(self, message: Message) -> Receipt:
         """Notify every URL with the message's title and text, made inert for each service (neutral.py):

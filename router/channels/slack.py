@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from router.channels.base import DeliveryError, Message, Receipt
-from router.masking import mask, url_secrets
+from router.masking import mask, register, url_secrets
 
 TIMEOUT = 10
 # Slack error codes where trying again later may work; every other code is permanent.
@@ -112,6 +112,7 @@ class SlackWebhookChannel:
     def __init__(self, webhook_url: str) -> None:
         self.client = WebhookClient(webhook_url, timeout=TIMEOUT, retry_handlers=[])
         self._secrets = [webhook_url, *url_secrets(webhook_url)]
+        register(self._secrets)   # urllib3 and slack_sdk log the path
 
     def send(self, message: Message) -> Receipt:
         """POST the message to the webhook."""

@@ -18,7 +18,7 @@ from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, 
 from router.delivery.digests import DigestThreads, send_digest
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.threads import card_key, threaded
-from router.masking import mask, one_line, url_secrets
+from router.masking import mask, one_line, strings_in, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
 from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, Target
@@ -325,7 +325,7 @@ class Deliverer:
     def _mask(self, job: Job, text: str) -> str:
         secrets = list(self.settings.secret_values())
         current = self._targets().get(job.target)
-        for value in _strings(job.payload.get("options")) + _strings(current.options if current else None):
+        for value in strings_in(job.payload.get("options")) + strings_in(current.options if current else None):
             secrets.extend(url_secrets(value) if "://" in value else [])
         return mask(text, secrets)[:500]
 
@@ -345,12 +345,3 @@ class Deliverer:
 def _plain_receipt(receipt: Receipt | None) -> dict[str, Any]:
     return {str(k): v for k, v in (receipt or {}).items() if isinstance(v, (str, int, float, bool, type(None)))}
 
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, (list, tuple)):
-        return [s for v in value for s in _strings(v)]
-    return []

@@ -9,7 +9,7 @@ from email.utils import parseaddr
 from types import MappingProxyType
 from typing import Any
 
-from router.masking import mask_url
+from router.masking import mask_url, register_options
 from router.rules.conditions import kind
 from router.rules.model import TARGET_TYPES, Target
 from router.rules.yamlio import LList, LMap, Path, Report
@@ -63,6 +63,7 @@ def build_target(name: str, spec: Any, path: Path, line: int, report: Report) ->
     if not isinstance(label, str) or not label.strip():
         report(spec.value_lines["label"], (*path, "label"), f"expected text shown in Sentry's alert-rule editor, "
                                                            f"got {kind(label)}")
+    register_options(options)   # the log formatter masks them from now on, at every level
     return Target(name=name, type=type_, options=MappingProxyType(options), line=spec.line,
                   selectable=selectable is True, label=str(label or name))
 
