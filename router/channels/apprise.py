@@ -6,6 +6,7 @@ Success or failure comes from Apprise's per-service results (`AppriseResult`, on
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
