@@ -88,11 +88,12 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
 class _Registry:
     """Every credential this process has seen (settings, rules targets, channels): the log formatter masks them
     all, at every level and from every logger (Apprise's DEBUG line prints `?+X-Api-Key=…`, urllib3 a Slack
-    webhook's path). One compiled alternation, longest first, rebuilt only when a new value arrives."""
+    webhook's path). Kept longest first; a line is searched for each (a substring test per secret is cheaper
+    than one regex alternation over them all, and most lines hold none)."""
 
     def __init__(self) -> None:
         self.values: frozenset[str] = frozenset()
-        self.pattern: re.Pattern[str] | None = None
+        self.ordered: tuple[str, ...] = ()
         self._lock = threading.Lock()
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -101,7 +102,7 @@ class _Registry:
             return
         with self._lock:
             values = self.values | new
-            self.pattern = re.compile("|".join(re.escape(s) for s in sorted(values, key=len, reverse=True)))
+            self.ordered = tuple(sorted(values, key=len, reverse=True))
             self.values = frozenset(values)
 
 
@@ -131,8 +132,10 @@ def strings_in(value: Any) -> list[str]:
 
 def mask_registered(text: str) -> str:
     """`text` with every registered credential, URL password and Slack token masked."""
-    pattern = _REGISTRY.pattern
-    return mask(pattern.sub(MASK, text) if pattern is not None else text)
+    for secret in _REGISTRY.ordered:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return mask(text)
 
 
 def without_secrets(value: Any) -> tuple[Any, bool]:
