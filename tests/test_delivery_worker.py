@@ -219,12 +219,12 @@ def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlac
     settings = worker_settings(tmp_path, fake_slack.url, **extra)
     delivery = Delivery.from_settings(settings)
     job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
-    first = Deliverer(settings, delivery.store, delivery.queue, owner="w1", lease=0.5)
+    first = Deliverer(settings, delivery.store, delivery.queue, owner="w1", lease=1.5)
     sweeper = Sweeper(delivery, "w1", 1.0, 3600, first)
     sweeper.beat()
     sweeper.start()
-    other = Deliverer(settings, delivery.store, delivery.queue, owner="w2", lease=0.5)
-    fake_slack.delay = 2.0                     # four leases long
+    other = Deliverer(settings, delivery.store, delivery.queue, owner="w2", lease=1.5)
+    fake_slack.delay = 4.5                     # three leases long (renewed every 0.3 s)
     sending = threading.Thread(target=first, args=(job_id,))
     try:
         sending.start()
