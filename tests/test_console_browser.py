@@ -134,6 +134,7 @@ def test_playground_shows_draft_errors_at_their_lines(browser, console) -> None:
     page.fill("textarea[name=rules]", "version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: x\n"
                                       "    match: {levle: error}\n    notify: [log]\n")
     page.click("button.primary")
+    page.wait_for_selector("ol.draft li.bad")   # the click's form POST loads a new page: wait for it
     bad = page.locator("ol.draft li.bad")
     assert bad.count() == 1 and "levle" in bad.first.inner_text() and "line 6" in bad.first.inner_text()
 

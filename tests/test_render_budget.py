@@ -162,4 +162,6 @@ def test_cli_check_stops_on_a_runaway_template(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "router", "check", str(rules)], capture_output=True, text=True,
                           env=env, timeout=HANG_GUARD, cwd=tmp_path)
     assert proc.returncode == 1 and "problem found" in proc.stderr   # one: the template
-    assert "issue.text.j2:1: sample" in proc.stderr and "ROUTER_RENDER_TIMEOUT" in proc.stderr
+    # which budget runs out first depends on the machine's speed: time (slow host) or size (fast host)
+    assert "issue.text.j2:1: sample" in proc.stderr and "RenderBudgetExceeded" in proc.stderr
+    assert "ROUTER_RENDER_TIMEOUT" in proc.stderr or "ROUTER_RENDER_MAX_CHARS" in proc.stderr
