@@ -10,7 +10,8 @@ is a *fresh* webhook (verify + parse + match + one SQLite transaction: the dedup
 its notifications; no delivery worker runs, so the webhooks wait in the store); `--duplicates` also
 measures a router whose dedup window holds every body already; `--poll` also measures each round with an
 operator console open: a client reading the newest 50 webhooks (GET /api/v1/webhooks) every second.
-Needs wrk (`apt-get install wrk`).
+Needs wrk (`apt-get install wrk`). `BENCH_ROUTER_X=v` in the environment sets `ROUTER_X=v` for both servers
+(e.g. `BENCH_ROUTER_WEB_THREADS=1`), which the bench otherwise clears.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def _env(tmp: Path, port: int, rules: Path, name: str) -> dict[str, str]:
     env.update(PORT=str(port), WEB_CONCURRENCY="2", ROUTER_HOST="127.0.0.1", SENTRY_CLIENT_SECRET=SECRET,
                ROUTER_RULES=str(rules), ROUTER_DB=str(tmp / f"{name}.sqlite3"), ROUTER_TEMPLATES=str(tmp / "tpl"),
                PYTHONPATH=str(ROOT))  # default log level (INFO): one line per webhook, as in production
+    env.update({k[len("BENCH_"):]: v for k, v in os.environ.items() if k.startswith("BENCH_ROUTER_")})
     return env
 
 
