@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from router.verify import sign  # noqa: E402
-from tests.e2e_procs import base_env, issue_body  # noqa: E402
+from tests.e2e_procs import alive, base_env, issue_body  # noqa: E402
 from tests.conftest import SECRET, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,20 +109,12 @@ class Web:
         if pid:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and _alive(pid):
+            while time.monotonic() < deadline and alive(pid):
                 time.sleep(0.1)
         if self.mode != "handover":
             self.proc.wait(30)
         if self.held:
             self.held.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def post(port: int, n: int) -> str:

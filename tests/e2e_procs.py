@@ -161,3 +161,22 @@ class Poster:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_group(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """SIGTERM a process started with start_new_session=True and its children; SIGKILL after 15 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)

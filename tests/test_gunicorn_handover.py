@@ -10,15 +10,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import CONSOLE_RULES, SECRET, free_port
-from tests.e2e_procs import Poster, issue_body, wait_ready
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from tests.e2e_procs import Poster, alive, issue_body, wait_ready
 
 
 def _has_child(pid: int) -> bool:
@@ -62,6 +54,6 @@ def test_usr2_starts_a_new_master_that_takes_over(tmp_path: Path) -> None:
     finally:
         if old.poll() is None:
             old.kill()
-        if new_pid and _alive(new_pid):
+        if new_pid and alive(new_pid):
             os.kill(new_pid, signal.SIGTERM)
-            _wait_for(lambda: not _alive(new_pid))
+            _wait_for(lambda: not alive(new_pid))

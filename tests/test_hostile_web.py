@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from router.render import Renderer
 from router.sentry import SentryEvent
 from tests.conftest import CONSOLE_RULES, SECRET, fixture_payload, free_port, sentry_body, signed_headers
 from tests.delivery_helpers import fan_out_all
+from tests.e2e_procs import stop_group
 
 HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 OK = {202, 400, 401, 413}
@@ -216,12 +216,7 @@ def gunicorn(tmp_path_factory):  # type: ignore[no-untyped-def]
             time.sleep(0.1)
         yield port, _children(proc.pid)[0]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc)
 
 
 def _status(port: int, head: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 5.0) -> int:

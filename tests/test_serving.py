@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import CONSOLE_RULES, SECRET, free_port, signed_headers
+from tests.e2e_procs import stop_group
 
 READ_TIMEOUT = 2
 
@@ -41,12 +41,7 @@ def web(tmp_path_factory) -> Iterator[int]:  # type: ignore[no-untyped-def]
                 time.sleep(0.1)
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc)
 
 
 def slowloris(port: int, stop: threading.Event, every: float = 0.3) -> int:
