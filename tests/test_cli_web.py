@@ -1,4 +1,4 @@
-"""The web command under real gunicorn, send-sample, and start-up refusals (router/cli.py)."""
+"""The web command under real gunicorn, send-sample, and start-up refusals (router/cli/run.py)."""
 
 from __future__ import annotations
 

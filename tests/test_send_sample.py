@@ -1,4 +1,4 @@
-"""`sentry-router send-sample` (router/send_sample.py): samples or files, a new event per send unless --same, PORT."""
+"""`sentry-router send-sample` (router/cli/send_sample.py): samples or files, a new event per send unless --same, PORT."""
 
 from __future__ import annotations
 

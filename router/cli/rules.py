@@ -1,24 +1,30 @@
-"""`sentry-router check` and `sentry-router test` (DESIGN 1.1); registered on the main group in cli.py."""
+"""`sentry-router check` and `sentry-router test` (DESIGN 1.1): the rules, templates and targets, tried offline."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
 
+from router.channels import DeliveryError, build_channel
+from router.channels.readiness import undeliverable
+from router.cli.env import settings_from_env
+from router.delivery.quiet import verdicts
+from router.delivery.silence_store import silences_of
+from router.delivery.store import StoreUnavailable, open_store
+from router.masking import mask
+from router.render import Renderer, check_templates
 from router.rules import lint
+from router.rules.expect import CasesError, load_cases, report, run_case
 from router.rules.load import RulesError, load_default_rules, load_rules
 from router.rules.match import explain, format_explanations, match
-from router.rules.model import RuleSet
-from router.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+from router.rules.model import MatchResult, Notification, RuleSet
+from router.rules.silence import parse_time, rfc3339
+from router.sentry import KNOWN_RESOURCES, BadPayload, SentryEvent, parse
+from router.settings import Settings
 
 
 @click.command()
@@ -29,7 +35,7 @@ def _settings() -> Settings:
               "resource or action)")
 def check(rules_arg: str | None, rules: str | None, templates: str | None, strict: bool) -> None:
     """Validate rules, targets and templates; print every problem and exit 1, or print OK (warnings: exit 0)."""
-    settings = _settings()
+    settings = settings_from_env()
     path = rules_arg or rules or settings.rules_path
     errors: list[str] = []
     ruleset: RuleSet | None = None
@@ -37,7 +43,7 @@ def check(rules_arg: str | None, rules: str | None, templates: str | None, stric
         ruleset = load_rules(path)
     except RulesError as exc:
         errors.extend(exc.errors)
-    errors.extend(check_templates(settings.replace(templates_path=templates or settings.templates_path), ruleset))
+    errors.extend(templates_problems(settings.replace(templates_path=templates or settings.templates_path), ruleset))
     if errors:
         for line in errors:
             click.echo(line, err=True)
@@ -53,25 +59,13 @@ def check(rules_arg: str | None, rules: str | None, templates: str | None, stric
     click.echo(f"OK: {len(ruleset.rules)} rules, {len(ruleset.targets)} targets")
 
 
-def undeliverable(ruleset: RuleSet, settings: Settings) -> list[str]:
-    """Hook: the targets whose channel cannot deliver with these settings (router.channels)."""
-    from router.channels.readiness import undeliverable as channel_check
-
-    return channel_check(ruleset, settings)
-
-
-def check_templates(settings: Settings, ruleset: RuleSet | None) -> list[str]:
-    """Hook: the templates' own check (router.render), given the loaded rules for their `template:` names."""
-    from router.render import Renderer
-    from router.render import check_templates as render_check
-
-    return render_check(settings.templates_path, settings.sentry_url, ruleset, Renderer.from_settings(settings))
+def templates_problems(settings: Settings, ruleset: RuleSet | None) -> list[str]:
+    """The templates' own check (router.render), given the loaded rules for their `template:` names."""
+    return check_templates(settings.templates_path, settings.sentry_url, ruleset, Renderer.from_settings(settings))
 
 
 def infer_resource(payload: str) -> str | None:
     """The resource a payload file's name says (`issue.created.json` → issue), if it names a known one."""
-    from router.sentry import KNOWN_RESOURCES
-
     head = Path(payload).name.split(".")[0]
     return head if head in KNOWN_RESOURCES else None
 
@@ -105,9 +99,7 @@ def test(payload: str | None, cases: str | None, resource: str | None, rules: st
     """Show which rules match a payload, why (each condition), and the message each target would get.
 
     With --expect CASES.yaml instead: run routing tests and exit 1, with a diff, if any fails."""
-    from router.sentry import BadPayload, parse
-
-    settings = _settings()
+    settings = settings_from_env()
     if bool(payload) == bool(cases):
         raise click.UsageError("give a PAYLOAD.json to explain, or --expect CASES.yaml to run routing tests")
     if cases:
@@ -133,16 +125,9 @@ def test(payload: str | None, cases: str | None, resource: str | None, rules: st
     _show_and_send(event, result, settings.replace(templates_path=templates or settings.templates_path), send)
 
 
-def show_quiet(ruleset: RuleSet, event: object, notifications: object, at: str | None, settings: Settings) -> None:
+def show_quiet(ruleset: RuleSet, event: SentryEvent, notifications: tuple[Notification, ...], at: str | None,
+               settings: Settings) -> None:
     """What silences and quiet hours decide for each notification at `at` (RFC 3339), else now."""
-    import os
-    import time
-
-    from router.delivery.quiet import verdicts
-    from router.delivery.silence_store import silences_of
-    from router.delivery.store import StoreUnavailable, open_store
-    from router.rules.silence import parse_time, rfc3339
-
     moment = parse_time(at) if at else time.time()
     if moment is None:
         raise click.BadParameter(f"{at!r}: expected an RFC 3339 time with an offset, like 2026-11-29T23:00:00+01:00",
@@ -160,8 +145,6 @@ def show_quiet(ruleset: RuleSet, event: object, notifications: object, at: str |
 
 def run_expectations(cases_path: str, ruleset: RuleSet) -> None:
     """Run every case of a cases file against the rules; print the report; exit 1 if any case fails."""
-    from router.rules.expect import CasesError, load_cases, report, run_case
-
     try:
         cases = load_cases(cases_path)
     except CasesError as exc:
@@ -173,15 +156,11 @@ def run_expectations(cases_path: str, ruleset: RuleSet) -> None:
         sys.exit(1)
 
 
-def _show_and_send(event: object, result: object, settings: Settings, send: bool) -> None:
+def _show_and_send(event: SentryEvent, result: MatchResult, settings: Settings, send: bool) -> None:
     """Render each notification as its target would receive it, and deliver it with --send."""
-    from router.channels import DeliveryError, build_channel
-    from router.masking import mask
-    from router.render import Renderer
-
     renderer = Renderer.from_settings(settings)
-    for n in result.notifications:  # type: ignore[attr-defined]
-        message = renderer.render(event, n.target, n.rule)  # type: ignore[arg-type]
+    for n in result.notifications:
+        message = renderer.render(event, n.target, n.rule)
         click.echo(f'\n→ {n.target.name} ({n.target.type}), from rule "{n.rule.name}", template {message.template}:')
         click.echo(f"  {message.title}")
         click.echo("\n".join(f"  | {line}" for line in message.text.splitlines()))

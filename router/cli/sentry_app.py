@@ -1,4 +1,4 @@
-"""`sentry-router sentry-app-schema`; registered on the main group in cli.py."""
+"""`sentry-router sentry-app-schema`: the Sentry app's UI-component schema, to paste into Sentry."""
 
 from __future__ import annotations
 

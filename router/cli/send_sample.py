@@ -13,10 +13,11 @@ from typing import Any
 
 import click
 
-from router.rules.commands import infer_resource
+from router.cli.env import settings_from_env
+from router.cli.rules import infer_resource
 from router.sentry import encode_like_sentry
 from router.sentry.payloads import load_sample, renew, sample_names
-from router.settings import Settings, SettingsError
+from router.verify import sign
 
 
 def read_payload(name: str | None, file: str | None, resource: str | None) -> tuple[str, dict[str, Any]]:
@@ -47,8 +48,6 @@ def read_payload(name: str | None, file: str | None, resource: str | None) -> tu
 
 def post(target: str, resource: str, body: bytes, secret: str) -> tuple[int, str]:
     """POST a signed body as Sentry does; the answer's status and text."""
-    from router.verify import sign
-
     req = urllib.request.Request(target, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "sentry-router send-sample",
         "Sentry-Hook-Resource": resource, "Sentry-Hook-Signature": sign(body, secret),
@@ -78,10 +77,7 @@ def send_sample(name: str | None, file: str | None, resource: str | None, same: 
 
     Each send is about a new subject (issue, event, incident…) unless --same. Samples:
     """
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = settings_from_env()
     secret = secret or (settings.client_secrets[0] if settings.client_secrets else None)
     if not secret:
         raise click.ClickException("no secret to sign with: set SENTRY_CLIENT_SECRET or pass --secret")

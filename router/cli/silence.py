@@ -9,24 +9,20 @@ from typing import Any
 import click
 import orjson
 
-from router.settings import Settings, SettingsError
+from router.cli.env import settings_from_env
+from router.delivery.silence_store import Silences, silences_of
+from router.delivery.store import StoreUnavailable, new_id, open_existing_store
+from router.rules.conditions import plain
+from router.rules.silence import SilenceError, new_silence, rfc3339
+from router.rules.yamlio import YamlSyntaxError, parse_yaml
 
 
-def _silences() -> Any:
-    from router.delivery.silence_store import silences_of
-    from router.delivery.store import open_existing_store
-
-    try:
-        return silences_of(open_existing_store(Settings.from_env()))
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+def _silences() -> Silences:
+    return silences_of(open_existing_store(settings_from_env()))
 
 
 def _condition(text: str) -> tuple[str, Any]:
     """`KEY=VALUE` (VALUE in YAML, as in rules.yaml: `level={gte: error}`) → (key, plain value)."""
-    from router.rules.conditions import plain
-    from router.rules.yamlio import YamlSyntaxError, parse_yaml
-
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise click.BadParameter(f"{text!r}: expected KEY=VALUE, like project=api or 'level={{gte: error}}'",
@@ -54,9 +50,6 @@ def silence() -> None:
 def add(conditions: tuple[str, ...], issue: str | None, duration: str | None, ends_at: str | None,
         until_resolved: bool, reason: str, created_by: str | None) -> None:
     """Add a silence; prints its id."""
-    from router.delivery.store import StoreUnavailable, new_id
-    from router.rules.silence import SilenceError, new_silence, rfc3339
-
     match = dict(_condition(c) for c in conditions)
     if issue:
         match["issue_id"] = issue
@@ -79,8 +72,6 @@ def add(conditions: tuple[str, ...], issue: str | None, duration: str | None, en
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 def list_(as_json: bool) -> None:
     """Active silences and those that ended in the last day, newest first."""
-    from router.delivery.store import StoreUnavailable
-
     now = time.time()
     try:
         found = _silences().listed(now)
@@ -105,8 +96,6 @@ def list_(as_json: bool) -> None:
 @click.argument("silence_id", metavar="ID")
 def expire(silence_id: str) -> None:
     """End a silence now: the next matching webhook notifies again."""
-    from router.delivery.store import StoreUnavailable
-
     try:
         ended = _silences().end(silence_id, time.time(), "expired")
     except StoreUnavailable as exc:
