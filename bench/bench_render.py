@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from router.channels.slack import SlackChannel  # noqa: E402
+from router.channels.slack.client import SlackChannel  # noqa: E402
 from router.render import Renderer  # noqa: E402
 from router.rules.model import Rule, Target  # noqa: E402
 from router.sentry import build  # noqa: E402

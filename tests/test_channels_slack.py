@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from router.channels import DeliveryError, build_channel
-from router.channels.slack import SlackChannel, SlackWebhookChannel
+from router.channels.slack.client import SlackChannel
+from router.channels.slack.webhook import SlackWebhookChannel
 from router.render import Renderer
 from router.rules.model import Target
 from router.settings import Settings
@@ -179,7 +180,7 @@ def test_unreachable_webhook_is_retryable_and_masked() -> None:
 
 def test_rate_enforcing_fake_refuses_beyond_the_burst_per_channel() -> None:
     """FakeSlack(rate=…) lets a burst of 5 posts per channel through, then answers 429 Retry-After 1, posting nothing."""
-    from router.channels.base import Message
+    from router.render import Message
     from tests.fakes.slack import SLACK_RATE
 
     with FakeSlack(token=SLACK_TOKEN, rate=SLACK_RATE) as slack:
@@ -192,3 +193,12 @@ def test_rate_enforcing_fake_refuses_beyond_the_burst_per_channel() -> None:
         assert refused.value.retryable and refused.value.retry_after == 1.0 and refused.value.code == "ratelimited"
         other.post(message)   # another channel has its own budget
         assert len(slack.rate_limited()) == 1 and len(slack.messages()) == 6
+
+
+def test_slack_target_options_are_offered_to_the_rules_loader() -> None:
+    """The rules loader reads `type: slack` options with the reader router.channels.slack offers (entry point)."""
+    from router.channels.slack.options import SLACK
+    from router.rules.targets import target_type
+
+    assert target_type("slack") is SLACK and SLACK.allowed[:2] == ("type", "channel")
+

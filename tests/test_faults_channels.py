@@ -98,7 +98,7 @@ def test_slack_faults_every_accepted_webhook_is_posted_exactly_once(
         tmp_path: Path, slack: StallingSlack, monkeypatch: pytest.MonkeyPatch, case: str,
         misbehave: Callable[[StallingSlack], None], failures: int) -> None:
     """Slack failing (500, 429 Retry-After, hanging past the client timeout): accepted == posted, none twice."""
-    monkeypatch.setattr("router.channels.slack.TIMEOUT", 0.3)  # the shipped 10 s would make this test slow
+    monkeypatch.setattr("router.channels.slack.client.TIMEOUT", 0.3)  # the shipped 10 s would make this test slow
     settings = _settings(tmp_path, slack, SLACK_RULES)
     misbehave(slack)
     with running_worker(settings) as delivery:

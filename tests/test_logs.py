@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from router.channels.apprise import AppriseChannel
-from router.channels.base import Message
-from router.channels.slack import SlackWebhookChannel
+from router.channels.slack.webhook import SlackWebhookChannel
 from router.logs import CHATTY, configure_logging
 from router.masking import MASK
+from router.render import Message
 from router.rules.load import load_rules
 from router.settings import Settings
 from tests.fakes.fixtures import fake_slack, http_sink  # noqa: F401  (fixtures)

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from router.delivery.digests import digest_rule
 from router.render import Renderer
-from router.render.digest import digest_items, digest_note
+from router.render.digest import digest_items, digest_note, digest_rule
 from router.rules.model import Rule, Target
 from tests.render_helpers import HOSTILE_TITLE, hostile_issue, sample
 from tests.thread_helpers import about

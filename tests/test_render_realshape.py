@@ -8,8 +8,7 @@ import re
 import pytest
 
 from router import sentry
-from router.channels.base import Message
-from router.render import Renderer
+from router.render import Message, Renderer
 from router.rules.model import Target
 from tests.conftest import ALL_FIXTURES, fixture_payload
 from tests.realshape import NAMES, load

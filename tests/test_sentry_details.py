@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 
+from router.channels.slack.cards import card_subject
 from router.sentry import build, details
-from router.sentry.details import (
-    Actor,
-    Build,
-    Resolution,
-    SeerChange,
-    SeerFindings,
-    SeerPullRequest,
-    SeerRun,
-)
+from router.sentry.details import Actor, Build, Resolution, SeerChange, SeerFindings, SeerPullRequest, SeerRun
 from tests.conftest import ALL_FIXTURES, fixture_payload
 
 
@@ -150,7 +143,15 @@ def test_build_info(name: str, data: dict[str, Any], expected: Build) -> None:
 ])
 def test_card_subject(name: str, expected: tuple[str, str] | None) -> None:
     """A Slack card is about a Sentry issue, or a metric alert's incident; other events have no card."""
-    assert details.card_subject(event(name)) == expected
+    assert card_subject(event(name)) == expected
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("metric_alert.critical", "789"), ("metric_alert.resolved", "4"), ("issue.created", None), ("error.created", None),
+])
+def test_incident_id(name: str, expected: str | None) -> None:
+    """A metric alert's incident id, as text; other events have none."""
+    assert details.incident_id(event(name)) == expected
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
@@ -162,5 +163,5 @@ def test_every_fixture_gives_plain_values(name: str) -> None:
              *vars(details.resolution(ev)).values()]
     assert all(t is None or (isinstance(t, str) and t) for t in texts)
     assert isinstance(details.seer(ev), SeerRun) and isinstance(details.build_info(ev), Build)
-    assert details.card_subject(ev) in (None, ("issue", ev.shortcuts.get("issue_id")),
+    assert card_subject(ev) in (None, ("issue", ev.shortcuts.get("issue_id")),
                                         ("incident", str(ev.data.get("metric_alert", {}).get("id"))))

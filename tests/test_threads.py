@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from router.channels.base import Message
-from router.channels.slack import SlackChannel
+from router.channels.slack.client import SlackChannel
 from router.delivery import Delivery
 from router.delivery.store import RETRYING, SENT
+from router.render import Message
 from router.sentry import build
 from router.settings import Settings
 from tests.conftest import fixture_payload
@@ -213,7 +213,7 @@ def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> N
 
 def test_which_notifications_thread_and_broadcast() -> None:
     """Only Web API targets with thread: issue thread (webhooks never); `archived` in broadcast also names ignored."""
-    from router.delivery.threads import broadcasts, threaded
+    from router.channels.slack.cards import broadcasts, threaded
     from router.rules.model import Target
 
     event = about("9112", action="ignored")
@@ -312,7 +312,7 @@ def test_incident_thread_none_stays_top_level(delivery: Delivery, fake_slack: Fa
 ])
 def test_incident_status_lines(action: str, line: str, emoji: str) -> None:
     """Each metric alert action edits an incident card to its severity; the first card carries none."""
-    from router.render.status import card_status, first_card_status
+    from router.channels.slack.status import card_status, first_card_status
 
     status = card_status(incident("38", action))
     assert status is not None and (status.line, status.emoji) == (line, emoji)
@@ -326,6 +326,6 @@ def test_incident_status_lines(action: str, line: str, emoji: str) -> None:
 ])
 def test_card_keys(event: object, key: str) -> None:
     """Issue cards are stored under `thread:{channel}:{issue_id}` as before; incidents under `…:incident:{id}`."""
-    from router.delivery.threads import card_key
+    from router.channels.slack.cards import card_key
 
     assert card_key(threaded_target(), event) == key  # type: ignore[arg-type]

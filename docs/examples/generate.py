@@ -46,7 +46,7 @@ def render_examples() -> dict[str, str]:
 def thread_examples(renderer: Renderer) -> dict[str, str]:
     """Slack threads: the issue card as edited when the issue is resolved, and an error as a reply in its thread;
     an incident's card as edited when the metric alert resolves, and a warning as a reply in its thread."""
-    from router.render.status import card_status
+    from router.channels.slack.status import card_status
 
     target = Target("oncall", "slack", {"channel": "#oncall", "thread": "issue"})
     card, resolved, error, warning, incident_resolved = (

@@ -10,11 +10,12 @@ import orjson
 from flask import current_app
 
 from router.api.explain import explain_json
-from router.channels.base import DeliveryError, Message
+from router.channels.base import DeliveryError
 from router.delivery.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
 from router.delivery.store import STATUSES, Job
 from router.delivery.worker import job_rule, job_target
 from router.masking import mask
+from router.render import Message
 from router.runtime import Runtime
 from router.sentry import BadPayload, SentryEvent, parse
 

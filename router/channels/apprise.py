@@ -13,9 +13,10 @@ from typing import Any
 
 import apprise
 
-from router.channels.base import DeliveryError, Message, Receipt
+from router.channels.base import DeliveryError, Receipt
 from router.channels.neutral import MARKDOWN_SCHEMES, for_service, scheme
 from router.masking import mask, register, url_secrets
+from router.render import Message
 
 NOTIFY_TIMEOUT = 60
 

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from router.render import Message
+
 Receipt = Mapping[str, Any]  # what the channel said back (Slack: {"channel", "ts"}); stored in the ledger
-
-
-@dataclass(frozen=True)
-class Message:
-    """One rendered notification for one target."""
-
-    channel: str                      # "slack", "email" or "text"
-    title: str
-    text: str                         # plain text body (Slack fallback, email text part, Apprise body)
-    blocks: tuple[Mapping[str, Any], ...] | None = None   # Slack Block Kit
-    html: str | None = None           # email HTML part
-    color: str | None = None          # attachment colour / hint for channels that have one
-    template: str = "default"         # the template that produced it
-    meta: Mapping[str, Any] = field(default_factory=dict)  # notification.kind, thread info, …
 
 
 class DeliveryError(Exception):
@@ -44,4 +31,29 @@ class Channel(Protocol):
 
     def send(self, message: Message) -> Receipt:
         """Deliver one message."""
+        ...
+
+
+class ThreadMemory(Protocol):
+    """What a channel remembers of its threads (Slack: each issue's card), shared by every worker and process; the
+    delivery layer backs it with the store. Values are text; each key expires `ttl` seconds after its last write."""
+
+    def get(self, key: str) -> str | None:
+        """The value at `key`, or None."""
+        ...
+
+    def put(self, key: str, value: str, ttl: float) -> None:
+        """Set `key`."""
+        ...
+
+    def put_new(self, key: str, value: str, ttl: float) -> bool:
+        """Set `key` only if it is not set; whether it was (a lock: one process wins)."""
+        ...
+
+    def add(self, key: str, by: int, ttl: float) -> int:
+        """Add `by` to the count at `key`; the new count."""
+        ...
+
+    def drop(self, key: str) -> None:
+        """Forget `key`."""
         ...

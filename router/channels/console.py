@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 
-from router.channels.base import Message, Receipt
+from router.channels.base import Receipt
 from router.channels.neutral import terminal_line
+from router.render import Message
 
 _LOCK = threading.Lock()  # one notification's lines stay together
 

@@ -15,8 +15,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
-from router.channels.base import DeliveryError, Message, Receipt
+from router.channels.base import DeliveryError, Receipt
 from router.masking import mask, url_secrets
+from router.render import Message
 
 TIMEOUT = 30
 _PORTS = {"smtp": 25, "smtps": 465, "starttls": 587}

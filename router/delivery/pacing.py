@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
+from router.channels.slack.cards import card_key, threaded
 from router.delivery.queue import Queue
 from router.delivery.store import Job, Store
-from router.delivery.threads import card_key, threaded
 from router.rules.model import Target
 from router.sentry import SentryEvent
 from router.settings import Settings

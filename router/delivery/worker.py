@@ -10,14 +10,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from router.channels.base import Channel, DeliveryError, Receipt
+from router.channels.slack.cards import card_key, threaded
+from router.channels.slack.digest import DigestThreads
 from router.delivery import issue_memory
+from router.delivery.digests import send_digest
+from router.delivery.memory import StoreMemory
+from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
 from router.delivery.queue import Queue
 from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
-from router.delivery.digests import DigestThreads, send_digest
-from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
-from router.delivery.threads import card_key, threaded
 from router.masking import mask, one_line, strings_in, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
@@ -77,7 +79,7 @@ class Deliverer:
         sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
         self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
-        self.threads = DigestThreads(store, self.renderer, settings.thread_ttl)
+        self.threads = DigestThreads(StoreMemory(store), self.renderer, settings.thread_ttl)
         self.pacer = Pacer(store, queue, owner, lease)
         self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}

@@ -6,9 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from router.render import describe
+from router.rules.model import Rule
 from router.sentry import SentryEvent, issue_link
 
 TEMPLATE = "digest"   # digest.slack.j2, digest.email.j2, digest.text.j2 (a user's folder may override them)
+
+
+def digest_rule(rule: Rule) -> Rule:
+    """The rule as a digest renders it: its name, the digest template."""
+    return Rule(name=rule.name, match=None, description=rule.description, template=TEMPLATE)
 
 
 def digest_items(events: Sequence[SentryEvent], sentry_url: str | None) -> list[dict[str, Any]]:

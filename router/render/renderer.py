@@ -10,13 +10,13 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
 
-from router.channels.base import Message
 from router.masking import one_line
 from router.render import budget
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
 from router.render.env import Env, from_html_escaped, rendering, slack_escape, to_plain
 from router.render.issue_ref import IssueSource
+from router.render.message import Message
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent, issue_link
 

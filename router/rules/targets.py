@@ -1,10 +1,18 @@
-"""`targets:` entries: validated per type into frozen Target objects."""
+"""`targets:` entries: validated per type into frozen Target objects.
+
+Each type's options are read by a `TargetType`. Email, Apprise and console are read here; a channel package that
+keeps its own options (Slack: router.channels.slack.options) offers its TargetType through the
+`sentry_router.target_types` entry point (pyproject.toml), so the rules never import a channel.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from email.utils import parseaddr
 from types import MappingProxyType
 from typing import Any
@@ -15,14 +23,40 @@ from router.rules.model import TARGET_TYPES, Target
 from router.rules.yamlio import LList, LMap, Path, Report
 
 COMMON_KEYS = ("selectable", "label")   # every type: offered in Sentry's alert-rule editor, and as what
-KEYS = {
-    "slack": ("type", "channel", "webhook_url", "thread", "broadcast", *COMMON_KEYS),
-    "email": ("type", "to", "subject_prefix", *COMMON_KEYS),
-    "apprise": ("type", "url", *COMMON_KEYS),
-    "console": ("type", *COMMON_KEYS),
-}
-THREAD_MODES = ("issue", "none")
-_HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+OptionsReader = Callable[[LMap, Path, Report], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TargetType:
+    """How one target type is read: its own keys (besides type, selectable, label) and the reader that checks its
+    options, reports each problem and returns the options (reported or not)."""
+
+    name: str
+    keys: tuple[str, ...]
+    read: OptionsReader
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """Every key an entry of this type may have, in the order a hint lists them."""
+        return ("type", *self.keys, *COMMON_KEYS)
+
+
+ENTRY_POINTS = "sentry_router.target_types"   # where channel packages offer the TargetType of their options
+
+
+@functools.cache
+def _offered() -> dict[str, TargetType]:
+    """The target types channel packages offer through ENTRY_POINTS (loaded once, when a rules file needs one)."""
+    return {point.name: point.load() for point in entry_points(group=ENTRY_POINTS)}
+
+
+def target_type(name: str) -> TargetType:
+    """The reader of a type in TARGET_TYPES: one of ours, else the one a channel package offers."""
+    found = BUILT_IN.get(name) or _offered().get(name)
+    if found is None:   # an install whose metadata predates the entry point
+        raise RuntimeError(f"target type {name!r} has no options reader: no {ENTRY_POINTS} entry point names it "
+                           "(reinstall sentry-router: pip install -e .)")
+    return found
 
 
 def unknown_keys(mapping: LMap, allowed: tuple[str, ...], path: Path, report: Report) -> None:
@@ -55,8 +89,9 @@ def build_target(name: str, spec: Any, path: Path, line: int, report: Report) ->
         got = "missing" if "type" not in spec else f'unknown target type "{type_}"'
         report(spec.value_lines.get("type", spec.line), (*path, "type"), f"{got} (expected one of {', '.join(TARGET_TYPES)})")
         return None
-    unknown_keys(spec, KEYS[type_], path, report)
-    options = _VALIDATORS[type_](spec, path, report)
+    reader = target_type(type_)
+    unknown_keys(spec, reader.allowed, path, report)
+    options = reader.read(spec, path, report)
     selectable, label = spec.get("selectable", False), spec.get("label", name)
     if not isinstance(selectable, bool):
         report(spec.value_lines["selectable"], (*path, "selectable"), f"expected true or false, got {kind(selectable)}")
@@ -66,42 +101,6 @@ def build_target(name: str, spec: Any, path: Path, line: int, report: Report) ->
     register_options(options)   # the log formatter masks them from now on, at every level
     return Target(name=name, type=type_, options=MappingProxyType(options), line=spec.line,
                   selectable=selectable is True, label=str(label or name))
-
-
-def _slack(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
-    where: Callable[[str], int] = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
-    has_channel, has_hook = "channel" in spec, "webhook_url" in spec
-    if has_channel == has_hook:
-        both = "webhook_url: not allowed together with channel" if has_channel else "channel: missing"
-        report(spec.key_lines.get("webhook_url", spec.line), (*path, both.split(":")[0]), both.split(": ", 1)[1] +
-               " (expected exactly one of channel, posted with SLACK_BOT_TOKEN, or webhook_url, an incoming webhook)")
-        return {}
-    options: dict[str, Any] = {}
-    if has_channel:
-        if not isinstance(spec["channel"], str) or not spec["channel"].strip():
-            report(where("channel"), (*path, "channel"), f'expected a channel name or id like "#oncall", got {kind(spec["channel"])}')
-        options["channel"] = spec["channel"]
-    else:
-        url = spec["webhook_url"]
-        if not isinstance(url, str) or not _HTTP_URL.match(url):
-            shown = f'"{mask_url(url)}"' if isinstance(url, str) and url else kind(url)
-            report(where("webhook_url"), (*path, "webhook_url"),
-                   f"expected an https:// incoming-webhook URL, got {shown}")
-        options["webhook_url"] = url
-    thread = spec.get("thread", "issue" if has_channel else "none")
-    if thread not in THREAD_MODES:
-        report(where("thread"), (*path, "thread"), f'expected issue or none, got "{thread}"')
-    elif thread == "issue" and has_hook:
-        report(where("thread"), (*path, "thread"), "incoming webhooks can't thread (use channel: with SLACK_BOT_TOKEN, or thread: none)")
-    options["thread"] = thread
-    broadcast = spec.get("broadcast", LList())
-    actions = strings(broadcast) if broadcast else []
-    if actions is None:
-        report(where("broadcast"), (*path, "broadcast"), f"expected a list of actions like [resolved], got {kind(broadcast)}")
-    elif actions and thread != "issue":
-        report(where("broadcast"), (*path, "broadcast"), "only threaded targets broadcast (thread: issue)")
-    options["broadcast"] = tuple(actions or ())
-    return options
 
 
 def _one_or_more(spec: LMap, key: str, expected: str, path: Path, report: Report) -> tuple[int, list[str] | None]:
@@ -154,6 +153,6 @@ def apprise_understands(url: str) -> bool:
         logger.setLevel(level)
 
 
-_VALIDATORS: dict[str, Callable[[LMap, Path, Report], dict[str, Any]]] = {
-    "slack": _slack, "email": _email, "apprise": _apprise, "console": lambda spec, path, report: {},
-}
+BUILT_IN = {t.name: t for t in (TargetType("email", ("to", "subject_prefix"), _email),
+                                TargetType("apprise", ("url",), _apprise),
+                                TargetType("console", (), lambda spec, path, report: {}))}

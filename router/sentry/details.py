@@ -228,9 +228,7 @@ def build_info(event: SentryEvent) -> Build:
                  _number(data.get("installSize")), _number(data.get("downloadSize")))
 
 
-def card_subject(event: SentryEvent) -> tuple[str, str] | None:
-    """What a Slack card about this event is about: ("issue", id), ("incident", id) for metric alerts, or None."""
-    if event.shortcuts.get("issue_id"):
-        return "issue", str(event.shortcuts["issue_id"])
+def incident_id(event: SentryEvent) -> str | None:
+    """The id of the incident a metric alert is about, as text; None for other events or when it has none."""
     incident = dig(event.data, "metric_alert", "id") if event.resource == "metric_alert" else None
-    return ("incident", str(incident)) if incident not in (None, "") else None
+    return None if incident in (None, "") else str(incident)

@@ -29,7 +29,7 @@ def build_parts(settings: Settings, store: KV, known: Known | None = None) -> Se
     tokens = Tokens(settings, store, api)
     lookup = None
     if settings.slack_bot_token:
-        from router.channels.slack_users import user_lookup
+        from router.channels.slack.users import user_lookup
 
         lookup = user_lookup(settings.slack_bot_token, settings.slack_api_url, settings.enrich_timeout)
     return SentryAppParts(tokens, Enricher(store, tokens, api, lookup, settings.enrich_ttl, known))

@@ -1,4 +1,4 @@
-"""Slack: `chat.postMessage` / `chat.update` with a bot token, or an incoming webhook.
+"""Slack's Web API: `chat.postMessage` / `chat.update` with a bot token, and how Slack's answers map to errors.
 
 Threads (DESIGN 1.6) build on `post(message, thread_ts=…, reply_broadcast=…)` and `update(channel, ts, message)`.
 slack-sdk's own retry handlers are off: the delivery queue retries, honouring `retry_after`.
@@ -13,16 +13,16 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
 
-from router.channels.base import DeliveryError, Message, Receipt
-from router.masking import mask, register, url_secrets
+from router.channels.base import DeliveryError, Receipt
+from router.masking import mask
+from router.render import Message
 
 TIMEOUT = 10
 # Slack error codes where trying again later may work; every other code is permanent.
 RETRYABLE_CODES = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
                              "request_timeout", "team_added_to_org"})
-_NETWORK_ERRORS = (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError)
+NETWORK_ERRORS = (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError)
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:
@@ -99,36 +99,6 @@ class SlackChannel:
             r = exc.response
             code = r.get("error", "") if isinstance(r.data, dict) else ""
             raise api_error(r.status_code, str(code), r.headers, self._secrets) from None
-        except (SlackClientError, *_NETWORK_ERRORS) as exc:
+        except (SlackClientError, *NETWORK_ERRORS) as exc:
             raise DeliveryError(f"cannot reach Slack: {mask(str(exc), self._secrets)}", retryable=True) from None
         return {"channel": resp.get("channel"), "ts": resp.get("ts")}
-
-
-class SlackWebhookChannel:
-    """A `slack` target with `webhook_url`: an incoming webhook (no threads, no edits)."""
-
-    type = "slack"
-
-    def __init__(self, webhook_url: str) -> None:
-        self.client = WebhookClient(webhook_url, timeout=TIMEOUT, retry_handlers=[])
-        self._secrets = [webhook_url, *url_secrets(webhook_url)]
-        register(self._secrets)   # urllib3 and slack_sdk log the path
-
-    def send(self, message: Message) -> Receipt:
-        """POST the message to the webhook."""
-        return self.post(message)
-
-    def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
-        """POST the message; incoming webhooks cannot thread, so `thread_ts` is ignored."""
-        try:
-            resp = self.client.send_dict(payload(message))
-        except _NETWORK_ERRORS as exc:
-            raise DeliveryError(f"cannot reach Slack webhook: {mask(str(exc), self._secrets)}",
-                                retryable=True) from None
-        if resp.status_code == 200:
-            return {"status": 200, "body": resp.body}
-        raise api_error(resp.status_code, (resp.body or "").strip()[:200], resp.headers, self._secrets)
-
-    def update(self, channel: str, ts: str, message: Message) -> Receipt:
-        """Incoming webhooks cannot edit messages."""
-        raise DeliveryError("incoming webhooks cannot edit messages", retryable=False)

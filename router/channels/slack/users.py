@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from router.channels.slack import RETRYABLE_CODES
+from router.channels.slack.client import RETRYABLE_CODES
 
 
 def user_lookup(token: str, api_url: str, timeout: float) -> Callable[[str], str | None]:

@@ -1,8 +1,8 @@
 """Slack threads (DESIGN 1.6): one live card per Sentry issue, or metric-alert incident, and channel.
 
-What a card is about comes from `router.sentry.details.card_subject`. The card's (channel, subject) → ts mapping
-lives in the shared store (`thread:{channel}:{issue_id}`, `thread:{channel}:incident:{id}`), so every web and
-worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one subject:
+What a card is about is `card_subject`: an issue, or a metric alert's incident. The card's (channel, subject) → ts mapping
+lives in the thread memory the delivery layer gives (the shared store: `thread:{channel}:{issue_id}`,
+`thread:{channel}:incident:{id}`), so every web and worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one subject:
 the one that loses does not post but asks to be retried shortly, by when the card is there to reply to.
 
 Under retries each step is safe to repeat: a card update comes before the thread reply, so a retry after a
@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
-from router.channels.base import DeliveryError, Message, Receipt
-from router.delivery.store import Store
+from router.channels.base import DeliveryError, Receipt, ThreadMemory
+from router.channels.slack.status import Status, card_status, first_card_status
 from router.masking import one_line
-from router.render.status import Status, card_status, first_card_status
+from router.render import Message
 from router.rules.model import Rule, Target
 from router.sentry import SentryEvent
-from router.sentry.details import card_subject
+from router.sentry.details import incident_id
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,14 @@ class Card:
     status: dict[str, str] | None = None
 
 
+def card_subject(event: SentryEvent) -> tuple[str, str] | None:
+    """What a Slack card about this event is about: ("issue", id), ("incident", id) for metric alerts, or None."""
+    if event.shortcuts.get("issue_id"):
+        return "issue", str(event.shortcuts["issue_id"])
+    incident = incident_id(event)
+    return ("incident", incident) if incident is not None else None
+
+
 def threaded(target: Target, event: SentryEvent) -> bool:
     """Whether this notification goes through a card: a `thread: issue` Web API target, an issue or incident."""
     opts = target.options
@@ -79,7 +87,7 @@ def threaded(target: Target, event: SentryEvent) -> bool:
 
 
 def card_key(target: Target, event: SentryEvent) -> str:
-    """The store key of the card for this event's subject in this target's channel."""
+    """The memory key of the card for this event's subject in this target's channel."""
     subject = card_subject(event)
     if subject is None:
         raise ValueError(f"{event.resource}.{event.action} has no card")
@@ -88,7 +96,8 @@ def card_key(target: Target, event: SentryEvent) -> str:
     return f"thread:{target.options['channel']}:{name}"
 
 
-def _live(event: SentryEvent) -> bool:
+def live(event: SentryEvent) -> bool:
+    """Whether the event is about a subject whose card shows its latest webhook (an incident)."""
     subject = card_subject(event)
     return subject is not None and subject[0] in LIVE_SUBJECTS
 
@@ -105,8 +114,8 @@ def broadcasts(target: Target, event: SentryEvent) -> bool:
 class CardThreads:
     """Decides card, reply or card update for one notification, and performs it against Slack."""
 
-    def __init__(self, store: Store, renderer: Renderer, ttl: float = 30 * 86400.0) -> None:
-        self.store, self.renderer, self.ttl = store, renderer, ttl
+    def __init__(self, memory: ThreadMemory, renderer: Renderer, ttl: float = 30 * 86400.0) -> None:
+        self.memory, self.renderer, self.ttl = memory, renderer, ttl
 
     def deliver(self, slack: ThreadChannel, event: SentryEvent, target: Target, rule: Rule,
                 suppressed: int = 0) -> dict[str, Any]:
@@ -119,7 +128,7 @@ class CardThreads:
                 return receipt
         updated, status = None, card_status(event)
         if status is not None:
-            if _live(event):
+            if live(event):
                 card = replace(card, event=event.to_dict(), rule=rule.name, template=rule.template)
             card, updated = self._update(slack, key, card, target, status)
         return self._reply(slack, key, card, event, target, rule, suppressed, updated)
@@ -166,7 +175,7 @@ class CardThreads:
             log.info("card %s (%s) is gone (%s): posting a fresh card", one_line(key), card.ts, exc.code)
             card = self._recreate(slack, key, card, target)
             receipt = slack.post(message, thread_ts=card.ts, reply_broadcast=broadcast)
-        self.store.kv_incr(key + ":events", 1, self.ttl)   # the thread's count, shown at the card's next edit
+        self.memory.add(key + ":events", 1, self.ttl)   # the thread's count, shown at the card's next edit
         return {"channel": receipt.get("channel") or card.channel_id, "ts": receipt.get("ts"),
                 "thread_ts": card.ts, "kind": "reply", "updated_ts": updated}
 
@@ -177,12 +186,12 @@ class CardThreads:
                               lambda ts, cid: replace(card, ts=ts, channel_id=cid))
         return new
 
-    # -- the card in the store -------------------------------------------------------------------
+    # -- the card in the memory ------------------------------------------------------------------
     def _create(self, key: str, stale_ts: str | None, slack: ThreadChannel, message: Message,
                 make: Callable[[str, str], Card]) -> tuple[Card, bool]:
         """Post `message` as the card under the creating lock; (card, True), or (someone else's card, False)."""
         lock, token = key + ":creating", secrets.token_hex(8)
-        if not self.store.kv_set_nx(lock, token, LOCK_TTL):
+        if not self.memory.put_new(lock, token, LOCK_TTL):
             current = self._load(key)
             if current is not None and current.ts != stale_ts:
                 return current, False
@@ -197,8 +206,8 @@ class CardThreads:
             self._save(key, card)
             return card, True
         finally:
-            if self.store.kv_get(lock) == token:
-                self.store.kv_delete(lock)
+            if self.memory.get(lock) == token:
+                self.memory.drop(lock)
 
     def _render_card(self, card: Card, target: Target, kind: str, key: str) -> Message:
         event = SentryEvent.from_dict(card.event)
@@ -209,12 +218,12 @@ class CardThreads:
     def events(self, key: str) -> int:
         """How many notifications the thread of the card at `key` carries (replies; a digest counts each)."""
         try:
-            return int(self.store.kv_get(key + ":events") or 0)
+            return int(self.memory.get(key + ":events") or 0)
         except ValueError:
             return 0
 
     def _load(self, key: str) -> Card | None:
-        raw = self.store.kv_get(key)
+        raw = self.memory.get(key)
         if raw is None:
             return None
         try:
@@ -224,4 +233,4 @@ class CardThreads:
             return None
 
     def _save(self, key: str, card: Card) -> None:
-        self.store.kv_set(key, json.dumps(asdict(card), separators=(",", ":")), self.ttl)
+        self.memory.put(key, json.dumps(asdict(card), separators=(",", ":")), self.ttl)
