@@ -13,9 +13,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = f"{listen_host(_settings)}:{_settings.port}"
 workers = _settings.web_concurrency
-# Threads, and a deadline per request: slow or idle clients cannot take every worker (router/serving.py)
-worker_class = "router.serving.DeadlineWorker"
-threads = _settings.web_threads
+# One thread per process that buffers each request whole, with a read deadline: slow or idle clients hold
+# a buffer, never the worker (router/serving.py)
+worker_class = "router.serving.BufferingWorker"
 # Per-request access logging cost ~25% of ingest throughput; the app logs one line per webhook instead.
 accesslog = None
 errorlog = "-"

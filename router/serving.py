@@ -1,75 +1,300 @@
-"""The gunicorn worker class of the web half: threads, and one read deadline per request.
+"""The gunicorn worker class of the web half: one thread that buffers each request whole before the app runs.
 
-gunicorn's `sync` workers serve one connection each: two clients sending their headers a line every
-few seconds stopped all ingest (issue 13). This worker is gunicorn's `gthread` (idle and kept-alive
-connections wait in a poller, not in a thread, and a thread serves one request at a time) plus a
-deadline: a client gets ROUTER_READ_TIMEOUT seconds from its first byte to send a request's headers
-and body, after which its connection is closed. A slow client holds a thread at most that long.
+gunicorn's `sync` workers serve one connection each: two clients sending their headers a line every few
+seconds stopped all ingest (issue 13). gunicorn's threaded worker with a read deadline fixed that, but
+handing the GIL and SQLite's locks between threads cost a third of ingest's throughput (bench/RESULTS.md,
+"Slow clients"). Here one thread runs a `selectors` loop: it accepts connections and reads them without
+blocking into one buffer each; a client gets ROUTER_READ_TIMEOUT seconds from its connection to send a
+request's headers and body, then it is closed. Only a complete request reaches gunicorn's own parser and
+the app, from memory, in the same thread: a slow client holds a buffer, never the thread. One request
+per connection, as with `sync` (a keep-alive client reconnects).
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import selectors
 import socket
+import sys
 import time
 from typing import Any
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn import http, util
+from gunicorn.http.body import LengthReader
+from gunicorn.http.errors import NoMoreData
+from gunicorn.workers.sync import SyncWorker
 
 from router.settings import Settings
 
-
-class DeadlineSocket:
-    """A client socket whose reads for one request share a deadline; past it, reads see end of input."""
-
-    __slots__ = ("_sock", "limit", "deadline")
-
-    def __init__(self, sock: socket.socket, limit: float) -> None:
-        self._sock, self.limit, self.deadline = sock, limit, None
-
-    def recv(self, size: int, *flags: int) -> bytes:
-        """At most `size` bytes, or b"" (end of input) once the request's deadline has passed."""
-        now = time.monotonic()
-        if self.deadline is None:
-            self.deadline = now + self.limit
-        remaining = self.deadline - now
-        if remaining <= 0:
-            return b""
-        sock = self._sock
-        sock.settimeout(remaining)
-        try:
-            return sock.recv(size, *flags)
-        except TimeoutError:
-            return b""
-        finally:
-            sock.settimeout(None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
+HANDOFF = "handoff"       # hand the bytes to gunicorn as they are: its parser answers what is wrong with them
+LINGER = 2.0              # seconds a closing connection may take to send its FIN (gunicorn's close_graceful)
 
 
-class DeadlineWorker(ThreadWorker):
-    """gunicorn's threaded worker whose connections get a deadline for reading each request."""
+class Incomplete(Exception):
+    """A trial parse reached the end of the bytes received so far."""
+
+
+class BufferSource:
+    """A request's bytes as a socket to gunicorn's parser: past their end, end of input (or Incomplete)."""
+
+    __slots__ = ("data", "pos", "trial")
+
+    def __init__(self, data: bytes, trial: bool) -> None:
+        self.data, self.pos, self.trial = data, 0, trial
+
+    def recv(self, size: int) -> bytes:
+        """The next `size` bytes at most; at the end b"", or Incomplete in a trial."""
+        chunk = self.data[self.pos:self.pos + size]
+        if not chunk and self.trial:
+            raise Incomplete()
+        self.pos += len(chunk)
+        return chunk
+
+
+class Conn:
+    """One client connection being read: its buffer, its deadline, what is known of its request."""
+
+    __slots__ = ("sock", "addr", "listener", "buf", "deadline", "scanned", "body_start", "length",
+                 "next_trial", "continued", "lingering", "drained", "watched")
+
+    def __init__(self, sock: socket.socket, addr: Any, listener: socket.socket, deadline: float) -> None:
+        self.sock, self.addr, self.listener, self.deadline = sock, addr, listener, deadline
+        self.buf = bytearray()
+        self.scanned = 0
+        self.body_start = -1      # where the body starts, once the head has been parsed
+        self.length = -1          # Content-Length; -1 while unknown or chunked
+        self.next_trial = 0       # buffered body size at which a chunked body is decoded again
+        self.continued = self.lingering = self.watched = False
+        self.drained = 0
+
+
+class BufferingWorker(SyncWorker):
+    """A single-threaded gunicorn worker: slow clients fill buffers; the app only sees complete requests."""
 
     read_timeout = 10.0
+    max_body = 10 * 1024 * 1024
 
     def init_process(self) -> None:
-        """Read ROUTER_READ_TIMEOUT, then run gunicorn's threaded worker loop."""
-        self.read_timeout = Settings.from_env().read_timeout
+        """Read ROUTER_READ_TIMEOUT and ROUTER_MAX_BODY, then run the loop."""
+        settings = Settings.from_env()
+        self.read_timeout, self.max_body = settings.read_timeout, settings.max_body
+        cfg = self.cfg
+        self.head_limit = cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
+        if cfg.is_ssl:
+            self.log.error("router.serving.BufferingWorker does not terminate TLS: put a proxy in front of it")
+            sys.exit(3)  # gunicorn's WORKER_BOOT_ERROR: the master stops instead of restarting workers
         super().init_process()
 
-    def enqueue_req(self, conn: Any) -> None:
-        """Wrap a new connection's socket (not TLS: gunicorn wraps that itself) before a thread reads it."""
-        if not isinstance(conn.sock, DeadlineSocket) and not self.cfg.is_ssl:
-            conn.sock = DeadlineSocket(conn.sock, self.read_timeout)
-        super().enqueue_req(conn)
+    def run(self) -> None:
+        """Accept, read, serve complete requests, expire slow ones; on shutdown finish what was accepted."""
+        self.sel = selectors.DefaultSelector()
+        self.conns: dict[int, Conn] = {}
+        for listener in self.sockets:
+            listener.setblocking(False)
+            self.sel.register(listener, selectors.EVENT_READ, listener)
+        self.sel.register(self.PIPE[0], selectors.EVENT_READ, None)
+        self.accepting, last_tick, stop_at = True, 0.0, None
+        while True:
+            now = time.monotonic()
+            if now - last_tick >= 0.5:
+                self.notify()
+                self.expire(now)
+                last_tick = now
+                if not self.is_parent_alive():
+                    break
+            if not self.alive:
+                stop_at = stop_at or now + min(self.read_timeout, max(self.cfg.graceful_timeout - 1, 1))
+                self.set_accepting(False)
+                if not self.conns or now > stop_at:
+                    break
+            for key, _ in self.sel.select(0.5):
+                if isinstance(key.data, Conn):
+                    self.readable(key.data)
+                elif key.data is None:
+                    self.drain_pipe()
+                else:
+                    self.accept(key.data)
+        for conn in list(self.conns.values()):
+            self.close(conn)
 
-    def handle(self, conn: Any) -> Any:
-        """Serve one request; its deadline starts at its first byte and ends with it."""
-        sock = conn.sock
-        if isinstance(sock, DeadlineSocket):
-            sock.deadline = None
+    def drain_pipe(self) -> None:
+        """Empty the wake-up pipe (signals write to it)."""
         try:
-            return super().handle(conn)
-        finally:
-            if isinstance(sock, DeadlineSocket):
-                sock.deadline = None
+            while os.read(self.PIPE[0], 4096):
+                pass
+        except OSError:
+            pass
+
+    def set_accepting(self, on: bool) -> None:
+        """Watch the listeners or not (at the connection limit, or shutting down)."""
+        if on == self.accepting:
+            return
+        self.accepting = on
+        for listener in self.sockets:
+            if on:
+                self.sel.register(listener, selectors.EVENT_READ, listener)
+            else:
+                self.sel.unregister(listener)
+
+    def accept(self, listener: socket.socket) -> None:
+        """Take the waiting connections, up to worker_connections open, and read each at once."""
+        while len(self.conns) < self.cfg.worker_connections and self.alive:
+            try:
+                sock, addr = listener.accept()
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    self.log.warning("accept failed: %s", exc)
+                return
+            sock.setblocking(False)
+            conn = Conn(sock, addr, listener, time.monotonic() + self.read_timeout)
+            self.conns[sock.fileno()] = conn
+            self.readable(conn)   # the request has often arrived with the connection: no need to watch it
+        self.set_accepting(len(self.conns) < self.cfg.worker_connections)
+
+    def readable(self, conn: Conn) -> None:
+        """Read what the client sent; serve its request once complete."""
+        want = conn.body_start + conn.length - len(conn.buf) if conn.length >= 0 else 0
+        try:
+            data = conn.sock.recv(min(max(want, 65536), 1 << 20))
+        except (BlockingIOError, InterruptedError):
+            self.watch(conn)
+            return
+        except OSError:
+            data = b""
+        if conn.lingering:
+            conn.drained += len(data)
+            if not data or conn.drained > 65536:
+                self.close(conn)
+            return
+        if not data:
+            self.close(conn)
+            return
+        conn.buf += data
+        found = self.complete(conn)
+        if found is None:
+            self.watch(conn)
+        else:
+            self.serve(conn, found)
+
+    def watch(self, conn: Conn, on: bool = True) -> None:
+        """Have the selector report the connection readable (or stop)."""
+        if conn.watched != on:
+            conn.watched = on
+            if on:
+                self.sel.register(conn.sock, selectors.EVENT_READ, conn)
+            else:
+                self.sel.unregister(conn.sock)
+
+    def complete(self, conn: Conn) -> Any:
+        """A parsed request or HANDOFF once the buffer holds enough to answer; None while it needs more."""
+        buf = conn.buf
+        if conn.body_start < 0:
+            start = max(0, conn.scanned - 3)
+            conn.scanned = len(buf)
+            if buf.find(b"\n\r\n", start) < 0 and buf.find(b"\n\n", start) < 0:
+                return HANDOFF if len(buf) > self.head_limit else None
+            found = self.head(conn)
+            if found is not None or conn.length >= 0 or conn.body_start < 0:
+                return found
+        if conn.length >= 0:
+            return HANDOFF if len(buf) >= conn.body_start + conn.length else None
+        return self.chunked(conn)
+
+    def parse(self, conn: Conn, trial: bool) -> tuple[Any, BufferSource]:
+        """gunicorn's request over the buffer (its head parsed), and the source it reads from."""
+        source = BufferSource(bytes(conn.buf), trial)
+        return next(http.get_parser(self.cfg, source, conn.addr)), source
+
+    def head(self, conn: Conn) -> Any:
+        """Parse the head once it has ended: learn the body's framing; 100 Continue if asked for."""
+        try:
+            req, source = self.parse(conn, trial=True)
+        except Incomplete:
+            return None
+        except Exception:  # noqa: BLE001 - malformed: gunicorn's handling answers it from the same bytes
+            return HANDOFF
+        conn.body_start = source.pos - len(req.unreader.buf.getvalue())
+        reader = req.body.reader
+        conn.length = reader.length if isinstance(reader, LengthReader) else -1
+        conn.next_trial = self.max_body + 1
+        if conn.length > self.max_body or 0 <= conn.length <= len(conn.buf) - conn.body_start:
+            source.trial = False
+            return req    # complete, or refused unread (Content-Length over ROUTER_MAX_BODY)
+        if req._expected_100_continue:
+            conn.continued = True
+            try:
+                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            except OSError:
+                pass
+        return None
+
+    def chunked(self, conn: Conn) -> Any:
+        """Decode a chunked body when it may have ended or outgrown ROUTER_MAX_BODY: HANDOFF or None."""
+        raw = len(conn.buf) - conn.body_start
+        if not conn.buf.endswith(b"\r\n\r\n") and raw < conn.next_trial:
+            return None
+        conn.next_trial = raw + max(self.max_body // 4, 65536)
+        try:
+            req, _ = self.parse(conn, trial=True)
+            size = 0
+            while piece := req.body.read(65536):
+                size += len(piece)
+                if size > self.max_body:
+                    return HANDOFF     # the app reads past the limit and answers 413
+        except Incomplete:
+            if raw > 8 * self.max_body + 65536:   # one-byte chunks: framing, not data
+                return HANDOFF
+            return None
+        except Exception:  # noqa: BLE001 - malformed chunks: gunicorn's handling answers them
+            return HANDOFF
+        return HANDOFF
+
+    def serve(self, conn: Conn, found: Any) -> None:
+        """Run the app on one buffered request in this thread; write the answer (bounded) and close."""
+        sock, req = conn.sock, None
+        self.watch(conn, False)
+        sock.settimeout(self.read_timeout)   # writing the answer: a client that does not read gets this long
+        complete = found is not HANDOFF
+        try:
+            req = found if complete else next(http.get_parser(self.cfg, BufferSource(bytes(conn.buf), False),
+                                                              conn.addr))
+            if conn.continued:
+                req._expected_100_continue = False
+            self.handle_request(conn.listener, req, sock, conn.addr)
+        except (NoMoreData, StopIteration):
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+        except BaseException as exc:  # noqa: BLE001 - as gunicorn's sync worker: answered 400/500 by gunicorn
+            self.handle_error(req, sock, conn.addr, exc)
+        if conn.length >= 0 and len(conn.buf) == conn.body_start + conn.length:
+            self.close(conn)   # all it sent was read: a plain close sends FIN, no reset
+        else:
+            self.linger(conn)
+
+    def linger(self, conn: Conn) -> None:
+        """Send FIN and read what the client still sends (RFC 9112 9.6) without blocking, then close."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+        except OSError:
+            self.close(conn)
+            return
+        conn.lingering, conn.deadline = True, time.monotonic() + LINGER
+        self.watch(conn)
+
+    def expire(self, now: float) -> None:
+        """Close connections past their deadline: a request not sent in time, or a close not acknowledged."""
+        for conn in [c for c in self.conns.values() if c.deadline < now]:
+            self.close(conn)
+
+    def close(self, conn: Conn) -> None:
+        """Forget a connection and close its socket."""
+        sock = conn.sock
+        self.conns.pop(sock.fileno(), None)
+        self.watch(conn, False)
+        sock.close()
+        if self.alive:
+            self.set_accepting(len(self.conns) < self.cfg.worker_connections)
