@@ -28,6 +28,7 @@ from gunicorn.workers.sync import SyncWorker
 from router.settings import Settings
 
 HANDOFF = "handoff"       # hand the bytes to gunicorn as they are: its parser answers what is wrong with them
+SMALL = 65536             # a buffer this small may always grow (heads, most webhooks); larger ones share a budget
 LINGER = 2.0              # seconds a closing connection may take to send its FIN (gunicorn's close_graceful)
 
 
@@ -90,6 +91,9 @@ class BufferingWorker(SyncWorker):
         """Accept, read, serve complete requests, expire slow ones; on shutdown finish what was accepted."""
         self.sel = selectors.DefaultSelector()
         self.conns: dict[int, Conn] = {}
+        self.paused: list[Conn] = []     # connections waiting for the memory budget
+        self.buffered = 0                # bytes held in all buffers
+        self.budget = max(4 * self.max_body, 16 << 20)
         for listener in self.sockets:
             listener.setblocking(False)
             self.sel.register(listener, selectors.EVENT_READ, listener)
@@ -154,9 +158,14 @@ class BufferingWorker(SyncWorker):
 
     def readable(self, conn: Conn) -> None:
         """Read what the client sent; serve its request once complete."""
-        want = conn.body_start + conn.length - len(conn.buf) if conn.length >= 0 else 0
+        held = len(conn.buf)
+        if held >= SMALL and self.buffered >= self.budget and not conn.lingering:
+            self.watch(conn, False)    # over the memory budget: resumed when another buffer is freed
+            self.paused.append(conn)
+            return
+        want = conn.body_start + conn.length - held if conn.length >= 0 and held >= SMALL else 0
         try:
-            data = conn.sock.recv(min(max(want, 65536), 1 << 20))
+            data = conn.sock.recv(min(max(want, SMALL), 1 << 20))
         except (BlockingIOError, InterruptedError):
             self.watch(conn)
             return
@@ -171,6 +180,7 @@ class BufferingWorker(SyncWorker):
             self.close(conn)
             return
         conn.buf += data
+        self.buffered += len(data)
         found = self.complete(conn)
         if found is None:
             self.watch(conn)
@@ -276,6 +286,7 @@ class BufferingWorker(SyncWorker):
 
     def linger(self, conn: Conn) -> None:
         """Send FIN and read what the client still sends (RFC 9112 9.6) without blocking, then close."""
+        self.free(conn)
         try:
             conn.sock.shutdown(socket.SHUT_WR)
             conn.sock.setblocking(False)
@@ -290,11 +301,21 @@ class BufferingWorker(SyncWorker):
         for conn in [c for c in self.conns.values() if c.deadline < now]:
             self.close(conn)
 
+    def free(self, conn: Conn) -> None:
+        """Drop a connection's buffer; let paused connections read again while the budget allows."""
+        self.buffered -= len(conn.buf)
+        conn.buf = bytearray()
+        while self.paused and self.buffered < self.budget:
+            waiting = self.paused.pop()
+            if waiting.sock.fileno() >= 0:
+                self.watch(waiting)
+
     def close(self, conn: Conn) -> None:
         """Forget a connection and close its socket."""
         sock = conn.sock
         self.conns.pop(sock.fileno(), None)
         self.watch(conn, False)
+        self.free(conn)
         sock.close()
         if self.alive:
             self.set_accepting(len(self.conns) < self.cfg.worker_connections)

@@ -291,3 +291,26 @@ def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, h
     status = _status(port, head, iter([body]))
     assert status == 0 or 400 <= status < 500, (case, status)
     assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
+
+
+def test_stalled_large_bodies_share_a_memory_budget(gunicorn) -> None:  # type: ignore[no-untyped-def]
+    """60 connections that send 950 KB of a 1 MiB body and stall: the worker buffers a bounded amount (not 57 MB)
+    and still answers a small request at once."""
+    port, worker = gunicorn
+    rss_before = _rss_kb(worker)
+    held = []
+    try:
+        for _ in range(60):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.setblocking(False)
+            try:
+                s.sendall(_webhook_head(f"Content-Length: {MAX_BODY}\r\n") + b"{" * 950_000)
+            except BlockingIOError:
+                pass   # the server stopped reading this one: what the budget is for
+            held.append(s)
+        time.sleep(1)
+        assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
+        assert _rss_kb(worker) - rss_before < 40 * 1024
+    finally:
+        for s in held:
+            s.close()
