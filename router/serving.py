@@ -7,7 +7,10 @@ handing the GIL and SQLite's locks between threads cost a third of ingest's thro
 blocking into one buffer each; a client gets ROUTER_READ_TIMEOUT seconds from its connection to send a
 request's headers and body, then it is closed. Only a complete request reaches gunicorn's own parser and
 the app, from memory, in the same thread: a slow client holds a buffer, never the thread. One request
-per connection, as with `sync` (a keep-alive client reconnects).
+per connection, as with `sync` (a keep-alive client reconnects). Bounds: at most gunicorn's
+worker_connections (1,000) open connections per process; buffers past 64 KiB share a budget of
+4 x ROUTER_MAX_BODY (at least 16 MiB), over which a connection waits unread while its deadline runs.
+What makes a request complete is router/request_buffer.py.
 """
 
 from __future__ import annotations
@@ -20,54 +23,15 @@ import sys
 import time
 from typing import Any
 
-from gunicorn import http, util
-from gunicorn.http.body import LengthReader
+from gunicorn import util
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.sync import SyncWorker
 
+from router.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 from router.settings import Settings
 
-HANDOFF = "handoff"       # hand the bytes to gunicorn as they are: its parser answers what is wrong with them
 SMALL = 65536             # a buffer this small may always grow (heads, most webhooks); larger ones share a budget
 LINGER = 2.0              # seconds a closing connection may take to send its FIN (gunicorn's close_graceful)
-
-
-class Incomplete(Exception):
-    """A trial parse reached the end of the bytes received so far."""
-
-
-class BufferSource:
-    """A request's bytes as a socket to gunicorn's parser: past their end, end of input (or Incomplete)."""
-
-    __slots__ = ("data", "pos", "trial")
-
-    def __init__(self, data: bytes, trial: bool) -> None:
-        self.data, self.pos, self.trial = data, 0, trial
-
-    def recv(self, size: int) -> bytes:
-        """The next `size` bytes at most; at the end b"", or Incomplete in a trial."""
-        chunk = self.data[self.pos:self.pos + size]
-        if not chunk and self.trial:
-            raise Incomplete()
-        self.pos += len(chunk)
-        return chunk
-
-
-class Conn:
-    """One client connection being read: its buffer, its deadline, what is known of its request."""
-
-    __slots__ = ("sock", "addr", "listener", "buf", "deadline", "scanned", "body_start", "length",
-                 "next_trial", "continued", "lingering", "drained", "watched")
-
-    def __init__(self, sock: socket.socket, addr: Any, listener: socket.socket, deadline: float) -> None:
-        self.sock, self.addr, self.listener, self.deadline = sock, addr, listener, deadline
-        self.buf = bytearray()
-        self.scanned = 0
-        self.body_start = -1      # where the body starts, once the head has been parsed
-        self.length = -1          # Content-Length; -1 while unknown or chunked
-        self.next_trial = 0       # buffered body size at which a chunked body is decoded again
-        self.continued = self.lingering = self.watched = False
-        self.drained = 0
 
 
 class BufferingWorker(SyncWorker):
@@ -80,9 +44,8 @@ class BufferingWorker(SyncWorker):
         """Read ROUTER_READ_TIMEOUT and ROUTER_MAX_BODY, then run the loop."""
         settings = Settings.from_env()
         self.read_timeout, self.max_body = settings.read_timeout, settings.max_body
-        cfg = self.cfg
-        self.head_limit = cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
-        if cfg.is_ssl:
+        self.limits = Limits(self.cfg, self.max_body)
+        if self.cfg.is_ssl:
             self.log.error("router.serving.BufferingWorker does not terminate TLS: put a proxy in front of it")
             sys.exit(3)  # gunicorn's WORKER_BOOT_ERROR: the master stops instead of restarting workers
         super().init_process()
@@ -90,8 +53,8 @@ class BufferingWorker(SyncWorker):
     def run(self) -> None:
         """Accept, read, serve complete requests, expire slow ones; on shutdown finish what was accepted."""
         self.sel = selectors.DefaultSelector()
-        self.conns: dict[int, Conn] = {}
-        self.paused: list[Conn] = []     # connections waiting for the memory budget
+        self.conns: dict[int, Pending] = {}
+        self.paused: list[Pending] = []     # connections waiting for the memory budget
         self.buffered = 0                # bytes held in all buffers
         self.budget = max(4 * self.max_body, 16 << 20)
         for listener in self.sockets:
@@ -113,7 +76,7 @@ class BufferingWorker(SyncWorker):
                 if not self.conns or now > stop_at:
                     break
             for key, _ in self.sel.select(0.5):
-                if isinstance(key.data, Conn):
+                if isinstance(key.data, Pending):
                     self.readable(key.data)
                 elif key.data is None:
                     self.drain_pipe()
@@ -151,12 +114,12 @@ class BufferingWorker(SyncWorker):
                     self.log.warning("accept failed: %s", exc)
                 return
             sock.setblocking(False)
-            conn = Conn(sock, addr, listener, time.monotonic() + self.read_timeout)
+            conn = Pending(sock, addr, listener, time.monotonic() + self.read_timeout)
             self.conns[sock.fileno()] = conn
             self.readable(conn)   # the request has often arrived with the connection: no need to watch it
         self.set_accepting(len(self.conns) < self.cfg.worker_connections)
 
-    def readable(self, conn: Conn) -> None:
+    def readable(self, conn: Pending) -> None:
         """Read what the client sent; serve its request once complete."""
         held = len(conn.buf)
         if held >= SMALL and self.buffered >= self.budget and not conn.lingering:
@@ -181,13 +144,13 @@ class BufferingWorker(SyncWorker):
             return
         conn.buf += data
         self.buffered += len(data)
-        found = self.complete(conn)
+        found = conn.check(self.limits)
         if found is None:
             self.watch(conn)
         else:
             self.serve(conn, found)
 
-    def watch(self, conn: Conn, on: bool = True) -> None:
+    def watch(self, conn: Pending, on: bool = True) -> None:
         """Have the selector report the connection readable (or stop)."""
         if conn.watched != on:
             conn.watched = on
@@ -196,82 +159,19 @@ class BufferingWorker(SyncWorker):
             else:
                 self.sel.unregister(conn.sock)
 
-    def complete(self, conn: Conn) -> Any:
-        """A parsed request or HANDOFF once the buffer holds enough to answer; None while it needs more."""
-        buf = conn.buf
-        if conn.body_start < 0:
-            start = max(0, conn.scanned - 3)
-            conn.scanned = len(buf)
-            if buf.find(b"\n\r\n", start) < 0 and buf.find(b"\n\n", start) < 0:
-                return HANDOFF if len(buf) > self.head_limit else None
-            found = self.head(conn)
-            if found is not None or conn.length >= 0 or conn.body_start < 0:
-                return found
-        if conn.length >= 0:
-            return HANDOFF if len(buf) >= conn.body_start + conn.length else None
-        return self.chunked(conn)
-
-    def parse(self, conn: Conn, trial: bool) -> tuple[Any, BufferSource]:
-        """gunicorn's request over the buffer (its head parsed), and the source it reads from."""
-        source = BufferSource(bytes(conn.buf), trial)
-        return next(http.get_parser(self.cfg, source, conn.addr)), source
-
-    def head(self, conn: Conn) -> Any:
-        """Parse the head once it has ended: learn the body's framing; 100 Continue if asked for."""
-        try:
-            req, source = self.parse(conn, trial=True)
-        except Incomplete:
-            return None
-        except Exception:  # noqa: BLE001 - malformed: gunicorn's handling answers it from the same bytes
-            return HANDOFF
-        conn.body_start = source.pos - len(req.unreader.buf.getvalue())
-        reader = req.body.reader
-        conn.length = reader.length if isinstance(reader, LengthReader) else -1
-        conn.next_trial = self.max_body + 1
-        if conn.length > self.max_body or 0 <= conn.length <= len(conn.buf) - conn.body_start:
-            source.trial = False
-            return req    # complete, or refused unread (Content-Length over ROUTER_MAX_BODY)
-        if req._expected_100_continue:
-            conn.continued = True
-            try:
-                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-            except OSError:
-                pass
-        return None
-
-    def chunked(self, conn: Conn) -> Any:
-        """Decode a chunked body when it may have ended or outgrown ROUTER_MAX_BODY: HANDOFF or None."""
-        raw = len(conn.buf) - conn.body_start
-        if not conn.buf.endswith(b"\r\n\r\n") and raw < conn.next_trial:
-            return None
-        conn.next_trial = raw + max(self.max_body // 4, 65536)
-        try:
-            req, _ = self.parse(conn, trial=True)
-            size = 0
-            while piece := req.body.read(65536):
-                size += len(piece)
-                if size > self.max_body:
-                    return HANDOFF     # the app reads past the limit and answers 413
-        except Incomplete:
-            if raw > 8 * self.max_body + 65536:   # one-byte chunks: framing, not data
-                return HANDOFF
-            return None
-        except Exception:  # noqa: BLE001 - malformed chunks: gunicorn's handling answers them
-            return HANDOFF
-        return HANDOFF
-
-    def serve(self, conn: Conn, found: Any) -> None:
+    def serve(self, conn: Pending, found: Any) -> None:
         """Run the app on one buffered request in this thread; write the answer (bounded) and close."""
         sock, req = conn.sock, None
         self.watch(conn, False)
         sock.settimeout(self.read_timeout)   # writing the answer: a client that does not read gets this long
-        complete = found is not HANDOFF
         try:
-            req = found if complete else next(http.get_parser(self.cfg, BufferSource(bytes(conn.buf), False),
-                                                              conn.addr))
-            if conn.continued:
-                req._expected_100_continue = False
-            self.handle_request(conn.listener, req, sock, conn.addr)
+            if found is TOO_LARGE:
+                util.write_error(sock, 413, "Request Entity Too Large", "")
+            else:
+                req = found if found is not HANDOFF else conn.request(self.cfg, trial=False)[0]
+                if conn.continued:
+                    req._expected_100_continue = False
+                self.handle_request(conn.listener, req, sock, conn.addr)
         except (NoMoreData, StopIteration):
             pass
         except OSError as exc:
@@ -279,12 +179,12 @@ class BufferingWorker(SyncWorker):
                 self.log.exception("Socket error processing request.")
         except BaseException as exc:  # noqa: BLE001 - as gunicorn's sync worker: answered 400/500 by gunicorn
             self.handle_error(req, sock, conn.addr, exc)
-        if conn.length >= 0 and len(conn.buf) == conn.body_start + conn.length:
+        if conn.whole():
             self.close(conn)   # all it sent was read: a plain close sends FIN, no reset
         else:
             self.linger(conn)
 
-    def linger(self, conn: Conn) -> None:
+    def linger(self, conn: Pending) -> None:
         """Send FIN and read what the client still sends (RFC 9112 9.6) without blocking, then close."""
         self.free(conn)
         try:
@@ -301,7 +201,7 @@ class BufferingWorker(SyncWorker):
         for conn in [c for c in self.conns.values() if c.deadline < now]:
             self.close(conn)
 
-    def free(self, conn: Conn) -> None:
+    def free(self, conn: Pending) -> None:
         """Drop a connection's buffer; let paused connections read again while the budget allows."""
         self.buffered -= len(conn.buf)
         conn.buf = bytearray()
@@ -310,7 +210,7 @@ class BufferingWorker(SyncWorker):
             if waiting.sock.fileno() >= 0:
                 self.watch(waiting)
 
-    def close(self, conn: Conn) -> None:
+    def close(self, conn: Pending) -> None:
         """Forget a connection and close its socket."""
         sock = conn.sock
         self.conns.pop(sock.fileno(), None)

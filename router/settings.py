@@ -62,8 +62,6 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
      "platform (Heroku, Kubernetes…) or in a container (router/listen.py)"),
     ("port", "PORT", "8000", _int, "listen port"),
     ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
-    ("web_threads", "ROUTER_WEB_THREADS", "16", _int,
-     "requests each web process serves at once (slow clients hold one each, for at most ROUTER_READ_TIMEOUT)"),
     ("read_timeout", "ROUTER_READ_TIMEOUT", "10", _float,
      "seconds a client may take to send one request's headers and body; then its connection is closed"),
     ("sentry_url", "SENTRY_URL", "", _opt, "your organisation's Sentry address, for links"),
@@ -127,7 +125,6 @@ class Settings:
     host: str = ""
     port: int = 8000
     web_concurrency: int = 2
-    web_threads: int = 16
     read_timeout: float = 10.0
     sentry_url: str | None = None
     max_body: int = 10485760
