@@ -11,7 +11,7 @@ its notifications; no delivery worker runs, so the webhooks wait in the store); 
 measures a router whose dedup window holds every body already; `--poll` also measures each round with an
 operator console open: a client reading the newest 50 webhooks (GET /api/v1/webhooks) every second.
 Needs wrk (`apt-get install wrk`). `BENCH_ROUTER_X=v` in the environment sets `ROUTER_X=v` for both servers
-(e.g. `BENCH_ROUTER_WEB_THREADS=1`), which the bench otherwise clears.
+(e.g. `BENCH_ROUTER_READ_TIMEOUT=5`), which the bench otherwise clears.
 """
 
 from __future__ import annotations
