@@ -77,7 +77,11 @@ class BufferingWorker(SyncWorker):
                     break
             for key, _ in self.sel.select(0.5):
                 if isinstance(key.data, Pending):
-                    self.readable(key.data)
+                    try:
+                        self.readable(key.data)
+                    except Exception:   # a bug must cost one connection, not every buffered one
+                        self.log.exception("web worker: dropping a connection after an error")
+                        self.close(key.data)
                 elif key.data is None:
                     self.drain_pipe()
                 else:
@@ -110,7 +114,10 @@ class BufferingWorker(SyncWorker):
             try:
                 sock, addr = listener.accept()
             except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    self.log.warning("accept failed: %s; accepting again once a connection closes", exc)
+                    self.set_accepting(False)
+                elif exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                     self.log.warning("accept failed: %s", exc)
                 return
             sock.setblocking(False)
