@@ -31,6 +31,7 @@ from router.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 from router.settings import Settings
 
 SMALL = 65536             # a buffer this small may always grow (heads, most webhooks); larger ones share a budget
+ACCEPT_BATCH = 4          # connections accepted per turn of the loop
 LINGER = 2.0              # seconds a closing connection may take to send its FIN (gunicorn's close_graceful)
 
 
@@ -109,8 +110,12 @@ class BufferingWorker(SyncWorker):
                 self.sel.unregister(listener)
 
     def accept(self, listener: socket.socket) -> None:
-        """Take the waiting connections, up to worker_connections open, and read each at once."""
-        while len(self.conns) < self.cfg.worker_connections and self.alive:
+        """Take a few waiting connections (up to worker_connections open) and read each at once."""
+        # a few, not all: under a steady stream the backlog never empties, and connections already accepted
+        # but still sending wait for the loop's next turn (all of them did, for seconds, before this bound)
+        for _ in range(ACCEPT_BATCH):
+            if len(self.conns) >= self.cfg.worker_connections or not self.alive:
+                break
             try:
                 sock, addr = listener.accept()
             except OSError as exc:
