@@ -68,6 +68,7 @@ def test_discord_markdown_is_escaped() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=20), st.sampled_from(MENTION_TOKENS)), max_size=8),
        st.sampled_from([DISCORD, "json://127.0.0.1/x", "tgram://1:2/3"]))
+@pytest.mark.slow
 def test_random_text_never_pings(parts: list[str], url: str) -> None:
     """Whatever the payload text, the neutralised body has no mention Apprise or the service would act on."""
     out = for_service("".join(parts), url)
@@ -123,6 +124,7 @@ def test_slack_formatting_in_payload_text_stays_literal() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab *_~`<>&"), max_size=40))
+@pytest.mark.slow
 def test_slack_random_formatting_is_always_literal(title: str) -> None:
     """For any title built from formatting characters, every `*~` and backtick reaching Slack from the payload is
     inside a date fallback, so the card's bold title is never broken."""

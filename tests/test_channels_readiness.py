@@ -64,6 +64,7 @@ def _check(rules: Path, *flags: str, **env: str):  # type: ignore[no-untyped-def
     return CliRunner().invoke(main, ["check", str(rules), *flags], env={**base, **env}, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_check_warns_and_exits_0(rules: Path) -> None:
     """`check` prints a warning per target that cannot deliver and still says OK (exit 0)."""
     result = _check(rules)
@@ -72,6 +73,7 @@ def test_check_warns_and_exits_0(rules: Path) -> None:
         [SLACK_WARNING, MAIL_WARNING]
 
 
+@pytest.mark.slow
 def test_check_strict_fails_on_warnings(rules: Path) -> None:
     """`check --strict` exits 1 when anything was warned about, and 0 once the credentials are set."""
     failed = _check(rules, "--strict")

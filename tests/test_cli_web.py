@@ -56,6 +56,7 @@ def web_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_send_sample_gets_202_from_gunicorn(web_server) -> None:  # type: ignore[no-untyped-def]
     """send-sample signs a bundled sample as Sentry does and a real gunicorn router accepts it."""
     url, env = web_server
@@ -65,6 +66,7 @@ def test_send_sample_gets_202_from_gunicorn(web_server) -> None:  # type: ignore
     assert out.stdout.startswith("202 ") and '"resource":"activity_alert"' in out.stdout.replace(" ", "")
 
 
+@pytest.mark.slow
 def test_send_sample_with_wrong_secret_reports_401(web_server) -> None:  # type: ignore[no-untyped-def]
     """A wrongly signed sample is refused 401, and send-sample exits non-zero saying so."""
     url, env = web_server
@@ -88,6 +90,7 @@ def test_send_sample_unknown_name(tmp_path: Path) -> None:
     assert out.returncode == 2 and "issue.created" in out.stderr
 
 
+@pytest.mark.slow
 def test_serve_metrics_report_the_rules_loaded(tmp_path: Path) -> None:
     """Under `serve` (web and worker sharing one metrics folder) /metrics says the rules loaded, with their hash."""
     port = free_port()

@@ -14,6 +14,8 @@ from tests.conftest import fixture_payload
 from tests.delivery_helpers import running_worker, wait_for
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
+
 HOSTILE_TITLE = "<script>alert('title')</script><img src=x onerror=alert('img')>"
 
 

@@ -9,6 +9,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from router.delivery.store import SENDING, SENT
 from router.delivery.store_redis import RedisStore
 from router.delivery.store_sqlite import SqliteStore
@@ -17,6 +19,8 @@ from tests.e2e_procs import Cluster, Poster, cluster, issue_body, rules_yaml, wa
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.redis_server import RedisServer, free_port, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
 
 TITLE = re.compile(r"load-(\d{5})-x")
 

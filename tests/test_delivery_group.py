@@ -77,6 +77,7 @@ def test_group_key_names_each_path_and_value() -> None:
     assert group_of(event(1, "api"), group) == {**group, "key": "project=api, tags.nothing=-"}
 
 
+@pytest.mark.slow
 def test_one_digest_per_group_and_window(tmp_path: Path) -> None:
     """Notifications of one grouped rule within `wait` go out as one message per group (project) listing every
     item; each ledger entry names its message; a later one waits for `interval`; no Slack 429."""

@@ -85,6 +85,7 @@ def test_deferred_jobs_are_claimed_as_one_batch(store: Store) -> None:  # noqa: 
 
 
 # -- the worker against a rate-enforcing Slack --------------------------------------------------------------
+@pytest.mark.slow
 def test_a_burst_of_follow_ups_becomes_one_reply_and_nothing_meets_a_429(settings: Settings,
                                                                        rated_slack: FakeSlack) -> None:
     """A card and 24 follow-ups at once: no 429, every notification sent, the late ones carried by one digest
@@ -132,6 +133,7 @@ def test_a_429_closes_the_channel_for_everyone_until_retry_after(settings: Setti
     assert not any(k[0] == oncall_id for k in rated_slack.messages())
 
 
+@pytest.mark.slow
 def test_a_top_level_backlog_goes_out_as_digests(settings: Settings, rated_slack: FakeSlack) -> None:
     """20 top-level notifications (`thread: none`) at once: a burst, then digests listing the rest; no 429,
     nothing lost or doubled, and every ledger entry names the message that carried it."""
@@ -174,6 +176,7 @@ def test_pacing_off_sends_each_at_once(tmp_path: Path, rated_slack: FakeSlack) -
     assert len(rated_slack.calls("chat.postMessage")) == 3
 
 
+@pytest.mark.slow
 def test_a_rated_email_target_sends_its_backlog_as_digest_emails(tmp_path: Path) -> None:
     """ROUTER_EMAIL_RATE: a burst of 12 notifications to one email target becomes a few emails (a burst, then
     digests listing the rest), none lost or doubled, each ledger entry naming the email's send."""

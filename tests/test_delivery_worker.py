@@ -37,6 +37,7 @@ def test_delivers_to_slack_and_records_the_receipt(settings: Settings, fake_slac
     assert job.attempts == 1 and job.receipt["ts"] and job.receipt["channel"].startswith("C")
 
 
+@pytest.mark.slow
 def test_500s_then_429_retry_after_then_200(settings: Settings, fake_slack: FakeSlack) -> None:
     """Slack failing 500, then rate limiting with Retry-After: 2: delivered once, not before Retry-After."""
     fake_slack.fail_next(2, status=500)
@@ -65,6 +66,7 @@ def test_permanent_error_is_a_dead_letter_and_replay_sends_it(settings: Settings
     assert len(fake_slack.calls("chat.postMessage")) == 2
 
 
+@pytest.mark.slow
 def test_attempts_exhausted_is_dead(settings: Settings, fake_slack: FakeSlack) -> None:
     """A target failing every time is dead after ROUTER_RETRY_ATTEMPTS attempts."""
     fake_slack.fail_next(10, status=503)
@@ -74,6 +76,7 @@ def test_attempts_exhausted_is_dead(settings: Settings, fake_slack: FakeSlack) -
     assert job.attempts == 3 and "503" in job.last_error and "gave up after 3" in job.last_error
 
 
+@pytest.mark.slow
 def test_throttle_suppresses_and_reports_the_count(settings: Settings, fake_slack: FakeSlack) -> None:
     """One notification per rule, target and issue per window; the next one says how many were suppressed."""
     target = slack_target()
@@ -155,6 +158,7 @@ def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one
     assert job_target(plain, {}) == Target("oncall", "slack", {"channel": "#oncall", "thread": "none"})
 
 
+@pytest.mark.slow
 def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """When the store goes away mid-delivery, the live worker gives its claim back once the store returns
     (retrying, queued again) instead of holding it until the lease runs out."""
@@ -203,6 +207,7 @@ def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings,
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
+@pytest.mark.slow
 def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlack, backend: str,
                                             request: pytest.FixtureRequest) -> None:
     """A send that outlasts its lease keeps its claim while its worker lives (the sweeper renews it): another

@@ -25,6 +25,8 @@ from tests.fakes.redis_server import RedisServer, free_port
 from tests.fakes.slack import FakeSlack
 from tests.load_helpers import Outcome, gunicorn_workers, post_all, slack_titles
 
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
+
 
 def _setup(cluster: Cluster, slack: FakeSlack, **env: str) -> None:
     (cluster.tmp / "rules.yaml").write_text(rules_yaml())

@@ -26,6 +26,8 @@ from tests.fakes.slack import Call, FakeSlack
 from tests.fakes.smtp import FakeSMTP, _Collector
 from tests.load_helpers import TITLE, posted_messages
 
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
+
 N = 30
 SLACK_RULES = ("version: 1\ntargets:\n  oncall: {type: slack, channel: \"#oncall\", thread: none}\n"
                "rules:\n  - name: all\n    match: {}\n    notify: [oncall]\n")

@@ -9,8 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CONSOLE_RULES, SECRET, free_port
 from tests.e2e_procs import Poster, alive, issue_body, wait_ready
+
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
 
 
 def _has_child(pid: int) -> bool:

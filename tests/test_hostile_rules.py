@@ -93,6 +93,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("case, text, expected", HOSTILE, ids=[c[0] for c in HOSTILE])
+@pytest.mark.slow
 def test_named_hostile_files(case: str, text: str, expected: str) -> None:
     """Each named hostile file is refused quickly with FILE:LINE: errors that say what is wrong."""
     with pytest.raises(RulesError) as info:

@@ -73,6 +73,7 @@ json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4)
 @given(data=json_value, action=st.sampled_from(["created", "resolved", "x" * 70, "", "a\nb"]) | json_leaf,
        resource=st.sampled_from(["issue", "error", "metric_alert", "installation", "comment", "seer", "future_thing"]),
        ascii_only=st.booleans())
+@pytest.mark.slow
 def test_signed_random_json(app, client, data, action, resource: str, ascii_only: bool) -> None:  # type: ignore[no-untyped-def]
     """Signed JSON of any shape (NaN, lone surrogates, odd actions) is 202 or 400; what is accepted renders."""
     try:
@@ -252,6 +253,7 @@ def _chunked(total: int, size: int = 65536) -> Iterator[bytes]:
     yield b"0\r\n\r\n"
 
 
+@pytest.mark.slow
 def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:  # type: ignore[no-untyped-def]
     """A declared 100 MB body (64 KB sent) and a chunked one past ROUTER_MAX_BODY get 413 at once; the worker's RSS
     stays small."""

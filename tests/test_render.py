@@ -179,11 +179,13 @@ def test_slack_limits_are_enforced(renderer: Renderer) -> None:
     assert msg.blocks[1]["text"]["text"].rstrip("…*").endswith("&amp;")
 
 
+@pytest.mark.slow
 def test_check_templates_passes_for_shipped_defaults() -> None:
     """`check_templates` finds nothing wrong with the shipped templates and the example user folder."""
     assert check_templates(str(ROOT / "templates")) == []
 
 
+@pytest.mark.slow
 def test_check_templates_reports_file_line_and_sample(tmp_path: Path) -> None:
     """Broken user templates are reported as FILE:LINE: sample X: message; bad blocks JSON too."""
     (tmp_path / "issue.text.j2").write_text("{% block title %}ok{% endblock %}\n{% block body %}\n{{ event.data.issue.title.upper(1, 2) }}{% endblock %}")
@@ -199,6 +201,7 @@ def test_check_templates_reports_file_line_and_sample(tmp_path: Path) -> None:
     assert "weird.j2:0: not named NAME.FORM.j2" in joined
 
 
+@pytest.mark.slow
 def test_check_templates_reports_unknown_rule_template() -> None:
     """A rule naming a template that exists in no form is reported with the rules file and line."""
     ruleset = RuleSet(rules=(Rule("r1", None, template="nosuch", line=7),), targets={}, source="rules/rules.yaml")

@@ -71,6 +71,7 @@ def bounded(fn: Any) -> Any:
 
 
 @pytest.mark.parametrize("body", [b for _, b in RUNAWAY], ids=[i for i, _ in RUNAWAY])
+@pytest.mark.slow
 def test_runaway_template_falls_back_counted_and_logged(tmp_path: Path, body: str,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     """A template that runs too long or grows too big stops, is counted and logged, and `default` is sent."""
@@ -122,6 +123,7 @@ def loop_templates(draw: Any) -> tuple[str, int]:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(loop_templates(), st.text(max_size=50))
+@pytest.mark.slow
 def test_random_loops_finish_or_stop_within_the_budget(case: tuple[str, int], title: str) -> None:
     """Random nested loops either render completely (small) or stop with RenderBudgetExceeded (runaway)."""
     src, runs = case
@@ -140,6 +142,7 @@ def test_random_loops_finish_or_stop_within_the_budget(case: tuple[str, int], ti
         assert out is None
 
 
+@pytest.mark.slow
 def test_check_reports_a_runaway_template(tmp_path: Path) -> None:
     """`check_templates` reports a runaway template as FILE:LINE: sample: RenderBudgetExceeded, once per file."""
     (tmp_path / "issue.text.j2").write_text(
@@ -150,6 +153,7 @@ def test_check_reports_a_runaway_template(tmp_path: Path) -> None:
     assert len(ours) == 1 and "issue.text.j2:2: sample" in ours[0] and "RenderBudgetExceeded" in ours[0]
 
 
+@pytest.mark.slow
 def test_cli_check_stops_on_a_runaway_template(tmp_path: Path) -> None:
     """`sentry-router check` (the release step) exits 1 naming the runaway template instead of hanging."""
     (tmp_path / "issue.text.j2").write_text(

@@ -26,6 +26,7 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     return invoke
 
 
+@pytest.mark.slow
 def test_check_ok_on_the_shipped_rules(run) -> None:  # type: ignore[no-untyped-def]
     """check prints `OK: N rules, M targets` and exits 0 for the example rules."""
     result = run("check")
@@ -33,6 +34,7 @@ def test_check_ok_on_the_shipped_rules(run) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.mark.parametrize("how", ["argument", "option", "environment"])
+@pytest.mark.slow
 def test_check_lists_every_error_and_exits_1(run, how: str) -> None:  # type: ignore[no-untyped-def]
     """check prints each problem line on stderr and exits 1, whichever way the file is named."""
     bad = str(CORPUS / "09-misspelt-key.yaml")
@@ -44,12 +46,14 @@ def test_check_lists_every_error_and_exits_1(run, how: str) -> None:  # type: ig
     assert result.stderr.splitlines() == [*expected, "2 problems found"]
 
 
+@pytest.mark.slow
 def test_check_missing_file_fails(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """check refuses a rules file that does not exist (the router would fall back to the default)."""
     result = run("check", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1 and "nope.yaml:0: file not found" in result.stderr
 
 
+@pytest.mark.slow
 def test_check_reports_a_missing_rule_template(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """check also validates templates: a rule naming a template that does not exist is an error."""
     rules = tmp_path / "rules.yaml"
@@ -102,6 +106,7 @@ def test_test_refuses_invalid_rules(run) -> None:  # type: ignore[no-untyped-def
     assert result.exit_code == 1 and 'unknown operator "gtee"' in result.stderr
 
 
+@pytest.mark.slow
 def test_check_accepts_the_design_example(run) -> None:  # type: ignore[no-untyped-def]
     """DESIGN's own example (with `template: issue`) passes check: every resource has a shipped template."""
     env = {"SLACK_RELEASES_WEBHOOK": "https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXX",
@@ -125,6 +130,7 @@ def test_every_resource_has_shipped_templates(resource: str) -> None:
      'match.action: "triggered" is not an action Sentry sends for issue, error'),
     ('{action: exploded}', 'match.action: "exploded" is not an action Sentry sends (known:'),
 ])
+@pytest.mark.slow
 def test_check_warns_about_resources_and_actions_sentry_never_sends(run, tmp_path: Path, match: str, warning: str) -> None:
     """A rule pinned to a misspelt resource or action still loads (Sentry adds new ones) but check warns, naming the line."""
     rules = tmp_path / "rules.yaml"
@@ -135,6 +141,7 @@ def test_check_warns_about_resources_and_actions_sentry_never_sends(run, tmp_pat
     assert f'warning: {rules}:5: rule "typo": {warning}' in result.stderr
 
 
+@pytest.mark.slow
 def test_check_is_quiet_about_known_resources_and_actions(run) -> None:
     """The shipped example pins only real resources and actions, so check prints no warning."""
     result = run("check")

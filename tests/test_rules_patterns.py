@@ -90,6 +90,7 @@ def test_glob_classes_agree_with_fnmatchcase(glob: str, text: str) -> None:
 
 @settings(max_examples=1000, deadline=None)
 @given(GLOB_CHARS, TEXT_CHARS)
+@pytest.mark.slow
 def test_glob_agrees_with_fnmatchcase(glob: str, text: str) -> None:
     """Any glob matches exactly the texts Python's fnmatchcase matches (the semantics before RE2)."""
     assert compile_glob(glob)(text) == fnmatch.fnmatchcase(text, glob)

@@ -75,6 +75,7 @@ def world(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
         yield Settings.from_env(), slack, sink
 
 
+@pytest.mark.slow
 def test_no_secret_in_any_output(world, caplog, capfd) -> None:  # type: ignore[no-untyped-def]
     """After accepting, refusing and failing to deliver, no secret is in logs, answers, metrics, ledger or CLI output."""
     settings, slack, sink = world

@@ -74,6 +74,7 @@ def test_bad_files_are_refused_before_sending(sink, tmp_path: Path, content: str
     assert server.requests == []
 
 
+@pytest.mark.slow
 def test_the_router_sees_a_new_event_unless_same(web_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """Against a real router, a repeated send notifies again; with --same the repeat is answered as a duplicate."""
     url, env = web_server

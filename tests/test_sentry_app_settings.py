@@ -127,6 +127,7 @@ def test_bad_selectable_and_label_are_load_errors(spec: str, says: str) -> None:
     assert any(says in e for e in err.value.errors), err.value.errors
 
 
+@pytest.mark.slow
 def test_check_accepts_a_rules_file_routing_by_setting(tmp_path: Path) -> None:
     """`sentry-router check` passes a valid file that uses {setting: …} and selectable targets."""
     from click.testing import CliRunner

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import CONSOLE_RULES, SECRET, free_port, signed_headers
 from tests.e2e_procs import stop_group
 
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
+
 READ_TIMEOUT = 2
 
 

@@ -43,6 +43,7 @@ def delivery(settings: Settings) -> Iterator[Delivery]:
         yield d
 
 
+@pytest.mark.slow
 def test_lifecycle_card_reply_updates_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
     """created → card; error → reply; assigned/resolved/unresolved → card edited + reply; resolved broadcast."""
     target = threaded_target(broadcast=("resolved",))
@@ -200,6 +201,7 @@ def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Del
     assert done.receipt["thread_ts"] == posted["ts"] and len(fake_slack.top_level()) == 1
 
 
+@pytest.mark.slow
 def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> None:
     """created → 10 errors → assigned → resolved: 13 posts + 2 edits, 1 message in the channel (none: 13)."""
     target = threaded_target()

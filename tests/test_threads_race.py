@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from router.delivery.store import SENT
 from router.delivery.store_redis import RedisStore
 from router.sentry import encode_like_sentry
@@ -15,6 +17,8 @@ from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture
 from tests.fakes.redis_server import RedisServer, free_port, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 from tests.thread_helpers import about, payload_about, threaded_target
+
+pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
 
 RULES = ("version: 1\ntargets:\n  oncall:\n    type: slack\n    channel: \"#oncall\"\n"
          "rules:\n  - name: all\n    match: {}\n    notify: [oncall]\n")   # thread: issue is the default
