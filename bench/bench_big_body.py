@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ingest import SECRET, Server, _env  # noqa: E402
-from tests.conftest import free_port, signed_headers  # noqa: E402
-from tests.realshape import load, sentry_bytes  # noqa: E402
+from bench.bench_ingest import SECRET, Server, _env
+from tests.conftest import free_port, signed_headers
+from tests.realshape import load, sentry_bytes
 
 RULES = "version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: all\n    match: {}\n    notify: [log]\n"
 SIZES = [("small", 0), ("1.2 MiB", int(1.2 * 1024 * 1024)), ("5 MiB", 5 * 1024 * 1024)]
@@ -131,7 +131,7 @@ def main() -> None:
     db = sqlite3.connect(env["ROUTER_DB"])
     stored = [r[0] for r in db.execute("select length(payload) from router_job order by length(payload)")]
     print(f"delivery worker: {args.n * len(SIZES)} notifications sent, peak RSS {peak / 1024:.1f} MiB")
-    for (label, _), chunk in zip(SIZES, (stored[i * args.n:(i + 1) * args.n] for i in range(len(SIZES)))):
+    for (label, _), chunk in zip(SIZES, (stored[i * args.n:(i + 1) * args.n] for i in range(len(SIZES))), strict=True):
         print(f"ledger per notification, {label} body ({sizes[label]:,} B): {statistics.median(chunk):,.0f} B stored")
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_payloads import rules_yaml, webhooks  # noqa: E402
-from router.delivery.history import WebhookRecord  # noqa: E402
-from router.delivery.store import DEAD, SENT, Job, new_id  # noqa: E402
-from router.sentry import parse  # noqa: E402
-from router.settings import Settings  # noqa: E402
-from tests.api_helpers import API, CONSOLE, TOKEN  # noqa: E402
+from bench.ingest_payloads import rules_yaml, webhooks
+from router.delivery.history import WebhookRecord
+from router.delivery.store import DEAD, SENT, Job, new_id
+from router.sentry import parse
+from router.settings import Settings
+from tests.api_helpers import API, CONSOLE, TOKEN
 
 RULES = ["errors-oncall", "alerts-mail", "comments-chat", "resolved-log"]
 
@@ -54,7 +54,7 @@ def records(n: int) -> list[tuple[WebhookRecord, Job, float, str]]:
     return out
 
 
-def fill_sqlite(store, rows) -> None:  # type: ignore[no-untyped-def]
+def fill_sqlite(store, rows) -> None:
     """Write the rows straight into the tables, in big transactions (the fill is not what is measured)."""
     from router.delivery.history_sqlite import INSERT_WEBHOOK, webhook_row
     from router.delivery.store_sqlite import _INSERT_JOB, _row
@@ -76,7 +76,7 @@ def fill_sqlite(store, rows) -> None:  # type: ignore[no-untyped-def]
                          [(m, name, n) for (m, name), n in stats.items()])
 
 
-def fill_redis(store, rows) -> None:  # type: ignore[no-untyped-def]
+def fill_redis(store, rows) -> None:
     """Write the rows through the store's own scripts (accept → fan_out with the record → claim → record)."""
     from router.delivery.store import Inbound
 
@@ -88,7 +88,7 @@ def fill_redis(store, rows) -> None:  # type: ignore[no-untyped-def]
         store.record(job.id, "bench", status, at, error=job.last_error)
 
 
-def timed(client, path: str, headers: dict[str, str], repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+def timed(client, path: str, headers: dict[str, str], repeat: int) -> list[float]:
     """Milliseconds per GET, after one warm-up."""
     assert client.get(path, headers=headers).status_code == 200, path
     out = []

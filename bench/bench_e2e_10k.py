@@ -14,25 +14,25 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.slack_process import SlackProcess  # noqa: E402
-from router.delivery.store import SENDING, SENT  # noqa: E402
-from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready  # noqa: E402
-from tests.fakes.redis_server import RedisServer, free_port  # noqa: E402
-from tests.load_helpers import percentile, post_all  # noqa: E402
+from bench.slack_process import SlackProcess
+from router.delivery.store import SENDING, SENT
+from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready
+from tests.fakes.redis_server import RedisServer, free_port
+from tests.load_helpers import percentile, post_all
 
 TOKEN = "xoxb-bench"
 CONNECTIONS = 16
 
 
-def _store(env: dict[str, str]):  # type: ignore[no-untyped-def]
+def _store(env: dict[str, str]):
     if env.get("REDIS_URL"):
         from router.delivery.store_redis import RedisStore
 
@@ -42,7 +42,7 @@ def _store(env: dict[str, str]):  # type: ignore[no-untyped-def]
     return SqliteStore(env["ROUTER_DB"])
 
 
-def _killer(cluster: Cluster, slack: SlackProcess, n: int, report: dict[str, float]):  # type: ignore[no-untyped-def]
+def _killer(cluster: Cluster, slack: SlackProcess, n: int, report: dict[str, float]):
     """A thread body: at n/2 deliveries SIGKILL the worker, count its in-flight sends, start a new one."""
     def run() -> None:
         deadline = time.monotonic() + 600

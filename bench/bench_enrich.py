@@ -27,16 +27,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.delivery import Delivery  # noqa: E402
-from router.delivery.worker import Deliverer  # noqa: E402
-from router.rules.model import Target  # noqa: E402
-from router.sentry import SentryEvent, build  # noqa: E402
-from router.settings import Settings  # noqa: E402
-from tests.conftest import fixture_payload  # noqa: E402
-from tests.delivery_helpers import fan_out_all, notify  # noqa: E402
-from tests.fakes.redis_server import free_port  # noqa: E402
-from tests.fakes.sentry_api import FakeSentryAPI  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from router.delivery import Delivery
+from router.delivery.worker import Deliverer
+from router.rules.model import Target
+from router.sentry import SentryEvent, build
+from router.settings import Settings
+from tests.conftest import fixture_payload
+from tests.delivery_helpers import fan_out_all, notify
+from tests.fakes.redis_server import free_port
+from tests.fakes.sentry_api import FakeSentryAPI
+from tests.fakes.slack import FakeSlack
 
 SLACK_TOKEN, API_TOKEN = "xoxb-bench-enrich", "sntrys_bench_enrich_token"
 TARGET = Target(name="oncall", type="slack", options={"channel": "#oncall", "thread": "none"})

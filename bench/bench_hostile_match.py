@@ -69,8 +69,8 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             worst = float("inf")
             print(f"{name:<16} ---  > {args.cap:.0f} s (killed)")
-    print(f"worst ingest time: {'> %.0f s' % args.cap if worst == float('inf') else '%.1f ms' % (worst * 1000)}"
-          f" ({os.cpu_count()} CPUs, shared)")
+    worst_text = f"> {args.cap:.0f} s" if worst == float("inf") else f"{worst * 1000:.1f} ms"
+    print(f"worst ingest time: {worst_text} ({os.cpu_count()} CPUs, shared)")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_payloads import lua_script, rules_yaml, webhooks  # noqa: E402
-from tests.conftest import free_port, signed_headers  # noqa: E402
+from bench.ingest_payloads import lua_script, rules_yaml, webhooks
+from tests.conftest import free_port, signed_headers
 
 SECRET = "bench-client-secret"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from router.rules.load import load_rules_text  # noqa: E402
-from router.rules.match import match  # noqa: E402
-from router.sentry import build  # noqa: E402
+from router.rules.load import load_rules_text
+from router.rules.match import match
+from router.sentry import build
 
 RESOURCES = {
     "issue": ["created", "resolved", "assigned", "ignored", "unresolved"],
@@ -64,13 +64,13 @@ def ruleset_text(n: int, seed: int = 7) -> str:
     return f"version: 1\ntargets:\n{targets}rules:\n{''.join(rules)}"
 
 
-def events() -> list:  # type: ignore[type-arg]
+def events() -> list:
     """Every fixture as an event."""
     return [build(p.name.split(".")[0], json.loads(p.read_text("utf-8")))
             for p in sorted((ROOT / "tests" / "fixtures").glob("*.json"))]
 
 
-def per_webhook_seconds(n: int, evs: list, repeat: int) -> tuple[float, float]:  # type: ignore[type-arg]
+def per_webhook_seconds(n: int, evs: list, repeat: int) -> tuple[float, float]:
     """(median seconds per webhook over `repeat` rounds of all fixtures, load seconds)."""
     t0 = time.perf_counter()
     rs = load_rules_text(ruleset_text(n), f"bench-{n}.yaml", {})

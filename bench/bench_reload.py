@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CONSOLE_RULES, free_port  # noqa: E402
+from tests.conftest import CONSOLE_RULES, free_port
 
 LINE = re.compile(r"^(\S+ \S+) INFO router\.rules\.reload \[(\d+)\] rules .* reloaded: .*\(sha256 (\w+)\)")
 

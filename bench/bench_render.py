@@ -16,11 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from router.channels.slack.client import SlackChannel  # noqa: E402
-from router.render import Renderer  # noqa: E402
-from router.rules.model import Rule, Target  # noqa: E402
-from router.sentry import build  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from router.channels.slack.client import SlackChannel
+from router.render import Renderer
+from router.rules.model import Rule, Target
+from router.sentry import build
+from tests.fakes.slack import FakeSlack
 
 TARGETS = {"slack": Target("s", "slack", {"channel": "#b"}), "email": Target("e", "email", {"to": ["a@x.io"]}),
            "text": Target("c", "console", {})}

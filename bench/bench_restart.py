@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.verify import sign  # noqa: E402
-from tests.e2e_procs import alive, base_env, issue_body  # noqa: E402
-from tests.conftest import SECRET, free_port  # noqa: E402
+from router.verify import sign
+from tests.conftest import SECRET, free_port
+from tests.e2e_procs import alive, base_env, issue_body
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = "version: 1\ntargets: {log: {type: console}}\nrules: [{name: all, match: {}, notify: log}]\n"

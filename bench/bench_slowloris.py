@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ingest import SECRET, start_router  # noqa: E402
-from bench.ingest_payloads import webhooks  # noqa: E402
-from tests.conftest import signed_headers  # noqa: E402
+from bench.bench_ingest import SECRET, start_router
+from bench.ingest_payloads import webhooks
+from tests.conftest import signed_headers
 
 
 def slow_client(port: int, every: float, stop: threading.Event, counts: dict[str, int]) -> None:

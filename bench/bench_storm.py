@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.delivery.store import DEAD, SENT  # noqa: E402
-from router.settings import Settings  # noqa: E402
-from tests.delivery_helpers import notify, running_worker  # noqa: E402
-from tests.fakes.slack import SLACK_RATE, FakeSlack  # noqa: E402
-from tests.thread_helpers import about, threaded_target  # noqa: E402
+from router.delivery.store import DEAD, SENT
+from router.settings import Settings
+from tests.delivery_helpers import notify, running_worker
+from tests.fakes.slack import SLACK_RATE, FakeSlack
+from tests.thread_helpers import about, threaded_target
 
 TOKEN = "xoxb-bench"
 ISSUES, ERRORS, SECONDS = 60, 9, 3.0

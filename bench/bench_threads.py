@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.settings import Settings  # noqa: E402
-from tests.delivery_helpers import running_worker  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.thread_helpers import about, send, threaded_target  # noqa: E402
+from router.settings import Settings
+from tests.delivery_helpers import running_worker
+from tests.fakes.slack import FakeSlack
+from tests.thread_helpers import about, send, threaded_target
 
 TOKEN = "xoxb-bench"
 ERRORS = 10

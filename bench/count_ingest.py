@@ -27,8 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_payloads import rules_yaml, webhooks  # noqa: E402
-from tests.conftest import signed_headers  # noqa: E402
+from bench.ingest_payloads import rules_yaml, webhooks
+from tests.conftest import signed_headers
 
 SECRET = "bench-client-secret"
 WARM = 200

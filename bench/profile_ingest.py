@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_payloads import rules_yaml, webhooks  # noqa: E402
-from router.app import create_app  # noqa: E402
-from router.settings import Settings  # noqa: E402
-from tests.conftest import signed_headers  # noqa: E402
+from bench.ingest_payloads import rules_yaml, webhooks
+from router.app import create_app
+from router.settings import Settings
+from tests.conftest import signed_headers
 
 SECRET = "bench-client-secret"
 

@@ -65,7 +65,7 @@ def _serve(token: str, log: str) -> None:
             return {"ok": True, "channel": self.channel_id(str(p.get("channel"))), "ts": self._next_ts()}
 
     slack = LoggingSlack(token=token)
-    slack._server.handle_error = lambda *_: None  # type: ignore[method-assign]  # a killed worker's socket
+    slack._server.handle_error = lambda *_: None  # a killed worker's socket
     slack.start()
     print(slack.port, flush=True)
     try:

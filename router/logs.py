@@ -20,7 +20,7 @@ class MaskingFormatter(logging.Formatter):
         register(secrets)
         self._stamp: tuple[int, str] = (-1, "")
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         """logging's default time stamp, with the strftime part computed once per second (one line per webhook)."""
         if datefmt:
             return super().formatTime(record, datefmt)
@@ -28,7 +28,7 @@ class MaskingFormatter(logging.Formatter):
         cached = self._stamp
         if cached[0] != second:
             cached = self._stamp = (second, time.strftime(self.default_time_format, self.converter(second)))
-        return self.default_msec_format % (cached[1], record.msecs)
+        return (self.default_msec_format or "%s,%03d") % (cached[1], record.msecs)
 
     def format(self, record: logging.LogRecord) -> str:
         return mask_registered(super().format(record))
@@ -41,14 +41,14 @@ def configure_logging(settings: Settings) -> None:
         if getattr(handler, "_router", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler._router = True  # type: ignore[attr-defined]
+    handler._router = True  # type: ignore[attr-defined]  # our mark, to find this handler when reconfiguring
     handler.setFormatter(MaskingFormatter(settings.secret_values()))
     handler.addFilter(Collapse())   # an outage's repeated warnings: one line and a count per 10 s
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # the logging HOWTO's "Optimization": skip what our format never shows (caller, thread, process name);
     # about a third of the cost of the INFO line logged per webhook
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logMultiprocessing = False
     logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))

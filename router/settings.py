@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 MISSING_SECRET = ("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry integration into it "
                   "(several, comma-separated, are all accepted)")
 

@@ -81,7 +81,7 @@ def app(settings: Settings) -> Iterator:
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     """Flask's test client for the app."""
     return app.test_client()
 

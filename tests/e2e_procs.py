@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import http.client
 import json
@@ -69,10 +70,8 @@ class Proc:
         except ProcessLookupError:
             pass
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.popen.pid, signal.SIGKILL)  # stragglers of the group
-            except (ProcessLookupError, PermissionError):
-                pass
             self._out.close()
 
 
@@ -172,7 +171,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def stop_group(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def stop_group(proc: subprocess.Popen) -> None:
     """SIGTERM a process started with start_new_session=True and its children; SIGKILL after 15 s."""
     os.killpg(proc.pid, signal.SIGTERM)
     try:

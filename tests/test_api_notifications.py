@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_helpers import admin_app  # noqa: F401  (fixture)
-from tests.api_helpers import API, post_webhook, work
+from tests.api_helpers import (
+    API,
+    admin_app,  # noqa: F401  (fixture)
+    post_webhook,
+    work,
+)
 from tests.conftest import sentry_body
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
@@ -16,7 +20,7 @@ def app(admin_app):
     yield admin_app
 
 
-def dead_letter(app, client, fake_slack) -> str:  # noqa: F811
+def dead_letter(app, client, fake_slack) -> str:
     """A notification that died (Slack: channel_not_found, which no retry fixes); its id."""
     fake_slack.error_next(1, "channel_not_found")
     post_webhook(client, "issue.created")
@@ -25,7 +29,7 @@ def dead_letter(app, client, fake_slack) -> str:  # noqa: F811
     return job["id"]
 
 
-def test_notifications_by_status(app, client, fake_slack) -> None:  # noqa: F811
+def test_notifications_by_status(app, client, fake_slack) -> None:
     """?status= lists only the notifications in that status, with the contract's fields."""
     job_id = dead_letter(app, client, fake_slack)
     dead = client.get("/api/v1/notifications?status=dead", headers=API).get_json()
@@ -43,7 +47,7 @@ def test_bad_status_is_400(client) -> None:
     assert resp.status_code == 400 and "'lost'" in resp.get_json()["error"] and "dead" in resp.get_json()["error"]
 
 
-def test_replay_sends_a_dead_letter_again(app, client, fake_slack) -> None:  # noqa: F811
+def test_replay_sends_a_dead_letter_again(app, client, fake_slack) -> None:
     """Replay queues a dead letter again (202) and the worker sends it; its attempts keep the failure."""
     job_id = dead_letter(app, client, fake_slack)
     before = len(fake_slack.calls("chat.postMessage"))
@@ -74,7 +78,7 @@ def test_replay_of_a_queued_one_is_409(app, client) -> None:
     assert resp.status_code == 409 and "queued" in resp.get_json()["error"]
 
 
-def test_explain_sends_nothing_and_stores_nothing(app, client, fake_slack) -> None:  # noqa: F811
+def test_explain_sends_nothing_and_stores_nothing(app, client, fake_slack) -> None:
     """POST /explain answers matches, explanation and previews; no Slack call, nothing in the history."""
     body = sentry_body("issue.created")
     resp = client.post("/api/v1/explain", data=body, headers={**API, "Sentry-Hook-Resource": "issue"})
@@ -98,7 +102,7 @@ def test_explain_bad_body_is_400(client, headers: dict, body: bytes, says: str) 
     assert resp.status_code == 400 and says in resp.get_json()["error"]
 
 
-def test_status(app, client, fake_slack) -> None:  # noqa: F811
+def test_status(app, client, fake_slack) -> None:
     """Status reports the rules, the store, the queue, dead letters and per-target counts of the last hour."""
     dead_letter(app, client, fake_slack)
     post_webhook(client, "issue.created", sentry_body("issue.created").replace(b"1234567890", b"1234567891"))

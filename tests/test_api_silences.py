@@ -10,7 +10,7 @@ import pytest
 from router.delivery import Delivery
 from router.delivery.store import SUPPRESSED
 from router.settings import Settings
-from tests.delivery_helpers import issue_event, notify, slack_target, fan_out_all
+from tests.delivery_helpers import fan_out_all, issue_event, notify, slack_target
 
 TOKEN = "silence-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

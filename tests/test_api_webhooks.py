@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from tests.api_helpers import admin_app  # noqa: F401  (fixture)
-from tests.api_helpers import API, post_webhook, work
+from router.sentry import encode_like_sentry
+from tests.api_helpers import (
+    API,
+    admin_app,  # noqa: F401  (fixture)
+    post_webhook,
+    work,
+)
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
-from router.sentry import encode_like_sentry
 
 
 @pytest.fixture
@@ -96,7 +99,7 @@ def test_duplicate_is_listed_pointing_at_the_original(app, client) -> None:
     assert dup[0]["notifications"] == {}
 
 
-def test_detail_has_payload_explanation_notifications_attempts_and_message(app, client, fake_slack) -> None:  # noqa: F811
+def test_detail_has_payload_explanation_notifications_attempts_and_message(app, client, fake_slack) -> None:
     """One webhook: the body as received, each rule's conditions, and each notification's attempts and message."""
     fake_slack.fail_next(1, status=500)
     wid = post_webhook(client, "issue.created", issue_body(9, title="Disk full"))["id"]

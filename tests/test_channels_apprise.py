@@ -18,7 +18,7 @@ RENDERER = Renderer(None, sentry_url="https://acme.sentry.io")
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_json_post_for_every_resource(http_sink: HttpSink, resource: str) -> None:  # noqa: F811
+def test_json_post_for_every_resource(http_sink: HttpSink, resource: str) -> None:
     """Apprise json:// posts the rendered title and text to the server."""
     target = Target("chat", "apprise", {"urls": (http_sink.apprise_url("hook"),)})
     msg = RENDERER.render(sample(first_sample(resource)), target)
@@ -29,14 +29,14 @@ def test_json_post_for_every_resource(http_sink: HttpSink, resource: str) -> Non
     assert req.json["title"] == msg.title and req.json["message"] == msg.text
 
 
-def test_several_urls_all_notified(http_sink: HttpSink) -> None:  # noqa: F811
+def test_several_urls_all_notified(http_sink: HttpSink) -> None:
     """A list of Apprise URLs notifies each of them."""
     ch = AppriseChannel([http_sink.apprise_url("a"), http_sink.apprise_url("b")])
     assert ch.send(RENDERER.render(sample("issue.created"), Target("x", "apprise", {})))["sent"] == 2
     assert sorted(r.path for r in http_sink.requests) == ["/a", "/b"]
 
 
-def test_service_failure_is_retryable_with_apprise_reason(http_sink: HttpSink) -> None:  # noqa: F811
+def test_service_failure_is_retryable_with_apprise_reason(http_sink: HttpSink) -> None:
     """A failing service gives a retryable error naming the service and Apprise's reason."""
     http_sink.fail_next(1, status=500)
     url = http_sink.apprise_url("hook").replace("json://", "json://user:pa55word-secret@")

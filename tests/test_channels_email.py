@@ -14,8 +14,8 @@ from router.channels.email import EmailChannel, SmtpServer, parse_smtp_url
 from router.render import Renderer
 from router.rules.model import Target
 from router.settings import Settings
-from tests.fakes.fixtures import fake_smtp  # noqa: F401  (fixture)
 from tests.conftest import free_port
+from tests.fakes.fixtures import fake_smtp  # noqa: F401  (fixture)
 from tests.fakes.smtp import FakeSMTP, _Collector
 from tests.render_helpers import HOSTILE_TITLE, hostile_issue, sample
 
@@ -23,7 +23,7 @@ TARGET = Target("team", "email", {"to": ("backend@example.com", "ops@example.com
 RENDERER = Renderer(None, sentry_url="https://acme.sentry.io")
 
 
-def test_email_has_subject_html_and_text(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+def test_email_has_subject_html_and_text(fake_smtp: FakeSMTP) -> None:
     """Each recipient receives a multipart/alternative email: subject, a text part and an HTML part."""
     ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url, email_from="router@example.com"))
     msg = RENDERER.render(sample("issue.created"), TARGET)
@@ -40,7 +40,7 @@ def test_email_has_subject_html_and_text(fake_smtp: FakeSMTP) -> None:  # noqa: 
     assert "Error generated with event_id" in text and "<td" not in text
 
 
-def test_text_part_is_our_text_with_the_link(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+def test_text_part_is_our_text_with_the_link(fake_smtp: FakeSMTP) -> None:
     """The text part is the rendered text (what `test` previews), link included, not a conversion of the HTML."""
     ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
     msg = RENDERER.render(sample("issue.created"), TARGET)
@@ -50,7 +50,7 @@ def test_text_part_is_our_text_with_the_link(fake_smtp: FakeSMTP) -> None:  # no
     assert "https://example-org.sentry.io/issues/1234567890/" in text
 
 
-def test_hostile_title_is_escaped_in_email_html(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+def test_hostile_title_is_escaped_in_email_html(fake_smtp: FakeSMTP) -> None:
     """Markup in a payload title arrives escaped in the HTML part and readable in the subject."""
     ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
     ch.send(RENDERER.render(hostile_issue(), TARGET))
@@ -65,14 +65,14 @@ def test_hostile_title_is_escaped_in_email_html(fake_smtp: FakeSMTP) -> None:  #
     ("[prod]", "[prod] Issue resolved"),
     ("[backend] [Sentry]", "[backend] [Sentry] Issue resolved"),
 ])
-def test_subject_prefix_replaces_the_default(fake_smtp: FakeSMTP, prefix: str, expected: str) -> None:  # noqa: F811
+def test_subject_prefix_replaces_the_default(fake_smtp: FakeSMTP, prefix: str, expected: str) -> None:
     """A target's subject_prefix takes the place of the default `[Sentry]`: one prefix, never two stacked."""
     target = Target("t", "email", {"to": ("a@example.com",), "subject_prefix": prefix})
     build_channel(target, Settings(smtp_url=fake_smtp.url)).send(RENDERER.render(sample("issue.resolved"), target))
     assert fake_smtp.messages[0]["Subject"].startswith(expected + ":") or fake_smtp.messages[0]["Subject"] == expected
 
 
-def test_a_title_with_line_breaks_is_one_subject_line(fake_smtp: FakeSMTP) -> None:  # noqa: F811
+def test_a_title_with_line_breaks_is_one_subject_line(fake_smtp: FakeSMTP) -> None:
     """Line breaks in a (payload-made) title cannot add headers: the subject is one line."""
     ch = build_channel(TARGET, Settings(smtp_url=fake_smtp.url))
     msg = RENDERER.render(sample("issue.created"), TARGET)
@@ -85,7 +85,7 @@ def test_login_with_the_url_credentials() -> None:
     """A user and password in SMTP_URL (percent-encoded) log in before sending."""
     seen: list[tuple[str, str]] = []
 
-    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    def authenticator(server, session, envelope, mechanism, auth_data):
         seen.append((auth_data.login.decode(), auth_data.password.decode()))
         return AuthResult(success=True)
 

@@ -77,7 +77,7 @@ def test_random_text_never_pings(parts: list[str], url: str) -> None:
         assert discord().ping_payload(out) == {}
 
 
-def test_apprise_body_sent_is_neutral(http_sink: HttpSink) -> None:  # noqa: F811
+def test_apprise_body_sent_is_neutral(http_sink: HttpSink) -> None:
     """What an Apprise service receives from a hostile title mentions nobody."""
     msg = Renderer(None).render(issue("@everyone <@&123> down"), Target("chat", "apprise", {}))
     AppriseChannel([http_sink.apprise_url("hook")]).send(msg)

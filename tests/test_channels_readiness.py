@@ -54,11 +54,11 @@ def test_each_notified_target_without_credentials_is_named(rules: Path, env: dic
     """Only targets a rule notifies are checked; each missing credential is one FILE:LINE line naming the target."""
     found = undeliverable(load_rules(str(rules), {}), Settings(**env))
     assert len(found) == len(expected)
-    for line, want in zip(found, expected):
+    for line, want in zip(found, expected, strict=True):
         assert line.startswith(f"{rules.parent}/") and want in line
 
 
-def _check(rules: Path, *flags: str, **env: str):  # type: ignore[no-untyped-def]
+def _check(rules: Path, *flags: str, **env: str):
     base = {"ROUTER_TEMPLATES": str(rules.parent / "templates"), "SLACK_BOT_TOKEN": "", "SMTP_URL": "",
             "SENTRY_URL": ""}
     return CliRunner().invoke(main, ["check", str(rules), *flags], env={**base, **env}, catch_exceptions=False)

@@ -53,7 +53,7 @@ def assert_block_kit(blocks: list) -> None:
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_post_message_for_every_resource(fake_slack: FakeSlack, resource: str) -> None:  # noqa: F811
+def test_post_message_for_every_resource(fake_slack: FakeSlack, resource: str) -> None:
     """chat.postMessage reaches Slack with the channel, valid Block Kit and a fallback text; receipt has channel/ts."""
     msg = RENDERER.render(sample(first_sample(resource)), TARGET)
     receipt = channel_for(fake_slack).send(msg)
@@ -65,14 +65,14 @@ def test_post_message_for_every_resource(fake_slack: FakeSlack, resource: str) -
     assert receipt == {"channel": FakeSlack.channel_id("#oncall"), "ts": receipt["ts"]} and "." in receipt["ts"]
 
 
-def test_hostile_text_arrives_escaped(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_hostile_text_arrives_escaped(fake_slack: FakeSlack) -> None:
     """What Slack receives for a hostile title cannot ping (<!channel> arrives as &lt;!channel&gt;)."""
     channel_for(fake_slack).send(RENDERER.render(hostile_issue(), TARGET))
     params = fake_slack.calls("chat.postMessage")[0].params
     assert "<!channel>" not in str(params) and "&lt;!channel&gt;" in params["text"]
 
 
-def test_threads_and_updates(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_threads_and_updates(fake_slack: FakeSlack) -> None:
     """post(thread_ts=…, reply_broadcast=…) replies in a thread; update() edits; unknown ts is permanent."""
     ch = channel_for(fake_slack)
     card = ch.send(RENDERER.render(sample("issue.created"), TARGET))
@@ -92,7 +92,7 @@ def test_threads_and_updates(fake_slack: FakeSlack) -> None:  # noqa: F811
     assert err.value.reason == "thread_not_found"
 
 
-def test_rate_limit_is_retryable_with_retry_after(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_rate_limit_is_retryable_with_retry_after(fake_slack: FakeSlack) -> None:
     """A 429 becomes a retryable error carrying Slack's Retry-After; slack-sdk does not retry on its own."""
     fake_slack.rate_limit_next(1, retry_after=7)
     with pytest.raises(DeliveryError) as err:
@@ -101,7 +101,7 @@ def test_rate_limit_is_retryable_with_retry_after(fake_slack: FakeSlack) -> None
     assert len(fake_slack.calls()) == 1
 
 
-def test_server_error_is_retryable(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_server_error_is_retryable(fake_slack: FakeSlack) -> None:
     """A 500 from Slack becomes a retryable error (and no built-in retry happened)."""
     fake_slack.fail_next(1, status=500)
     with pytest.raises(DeliveryError) as err:
@@ -110,7 +110,7 @@ def test_server_error_is_retryable(fake_slack: FakeSlack) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived", "invalid_blocks"])
-def test_permanent_slack_errors(fake_slack: FakeSlack, code: str) -> None:  # noqa: F811
+def test_permanent_slack_errors(fake_slack: FakeSlack, code: str) -> None:
     """Slack errors that retrying cannot fix are permanent, with Slack's code as the reason."""
     fake_slack.error_next(1, code)
     with pytest.raises(DeliveryError) as err:
@@ -118,7 +118,7 @@ def test_permanent_slack_errors(fake_slack: FakeSlack, code: str) -> None:  # no
     assert (err.value.reason, err.value.retryable) == (code, False)
 
 
-def test_wrong_token_is_invalid_auth_and_never_shown(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_wrong_token_is_invalid_auth_and_never_shown(fake_slack: FakeSlack) -> None:
     """A token Slack rejects is a permanent invalid_auth; the token appears in no error."""
     with pytest.raises(DeliveryError) as err:
         channel_for(fake_slack, token="xoxb-wrong-123456").send(RENDERER.render(sample("issue.created"), TARGET))
@@ -126,7 +126,7 @@ def test_wrong_token_is_invalid_auth_and_never_shown(fake_slack: FakeSlack) -> N
     assert "xoxb-wrong" not in repr(err.value)
 
 
-def test_missing_token_is_permanent(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_missing_token_is_permanent(fake_slack: FakeSlack) -> None:
     """Without SLACK_BOT_TOKEN a channel target fails permanently without calling Slack."""
     with pytest.raises(DeliveryError) as err:
         channel_for(fake_slack, token=None).send(RENDERER.render(sample("issue.created"), TARGET))
@@ -142,7 +142,7 @@ def test_unreachable_slack_is_retryable() -> None:
     assert err.value.retryable and "xoxb-secret" not in err.value.reason
 
 
-def test_webhook_posts_blocks(fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_webhook_posts_blocks(fake_slack: FakeSlack) -> None:
     """A webhook_url target POSTs text and blocks to the webhook; threads are ignored."""
     ch = build_channel(Target("hook", "slack", {"webhook_url": fake_slack.webhook_url}), Settings())
     assert isinstance(ch, SlackWebhookChannel)
@@ -158,7 +158,7 @@ def test_webhook_posts_blocks(fake_slack: FakeSlack) -> None:  # noqa: F811
     (("error_next", "no_service"), False, "no_service"),
     (("error_next", "channel_not_found"), False, "channel_not_found"),
 ])
-def test_webhook_errors(fake_slack: FakeSlack, script: tuple, retryable: bool, reason: str) -> None:  # noqa: F811
+def test_webhook_errors(fake_slack: FakeSlack, script: tuple, retryable: bool, reason: str) -> None:
     """Webhook 429/5xx are retryable (Retry-After kept), 4xx permanent with Slack's body as the reason."""
     getattr(fake_slack, script[0])(1, script[1])
     ch = SlackWebhookChannel(fake_slack.webhook_url)

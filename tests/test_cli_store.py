@@ -16,7 +16,7 @@ COMMANDS = [["deliveries"], ["deliveries", "--failed", "--json"], ["replay", "66
             ["silence", "add", "--issue", "1", "--for", "1h"]]
 
 
-def _run(args: list[str]):  # type: ignore[no-untyped-def]
+def _run(args: list[str]):
     env = {"ROUTER_DB": None, "REDIS_URL": "", "ROUTER_RULES": None, "SENTRY_URL": ""}
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 

@@ -57,7 +57,7 @@ def web_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @pytest.mark.slow
-def test_send_sample_gets_202_from_gunicorn(web_server) -> None:  # type: ignore[no-untyped-def]
+def test_send_sample_gets_202_from_gunicorn(web_server) -> None:
     """send-sample signs a bundled sample as Sentry does and a real gunicorn router accepts it."""
     url, env = web_server
     out = subprocess.run([*CLI, "send-sample", "activity_alert.triggered", "--url", url, "--secret", SECRET],
@@ -67,7 +67,7 @@ def test_send_sample_gets_202_from_gunicorn(web_server) -> None:  # type: ignore
 
 
 @pytest.mark.slow
-def test_send_sample_with_wrong_secret_reports_401(web_server) -> None:  # type: ignore[no-untyped-def]
+def test_send_sample_with_wrong_secret_reports_401(web_server) -> None:
     """A wrongly signed sample is refused 401, and send-sample exits non-zero saying so."""
     url, env = web_server
     out = subprocess.run([*CLI, "send-sample", "issue.created", "--url", url, "--secret", "nope"],

@@ -7,8 +7,13 @@ import re
 import pytest
 
 from router.sentry import encode_like_sentry
-from tests.api_helpers import admin_app  # noqa: F401  (fixture)
-from tests.api_helpers import CONSOLE, admin_settings, post_webhook, work
+from tests.api_helpers import (
+    CONSOLE,
+    admin_app,  # noqa: F401  (fixture)
+    admin_settings,
+    post_webhook,
+    work,
+)
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
@@ -59,7 +64,7 @@ def test_webhook_page_shows_payload_text_as_text(app, client) -> None:
         assert 'href="javascript' not in html
 
 
-def test_replay_form_needs_the_csrf_token(app, client, fake_slack) -> None:  # noqa: F811
+def test_replay_form_needs_the_csrf_token(app, client, fake_slack) -> None:
     """A replay POST without (or with a wrong) CSRF token is refused and changes nothing; with it, 303 and queued."""
     fake_slack.error_next(1, "channel_not_found")
     post_webhook(client, "issue.created")
@@ -77,7 +82,7 @@ def test_replay_form_needs_the_csrf_token(app, client, fake_slack) -> None:  # n
     assert store.get(job_id).status == "queued"
 
 
-def test_replay_many(app, client, fake_slack) -> None:  # noqa: F811
+def test_replay_many(app, client, fake_slack) -> None:
     """Ticking several dead letters and replaying them queues each; then the worker sends them."""
     fake_slack.error_next(3, "channel_not_found")
     for n in range(3):
@@ -93,7 +98,7 @@ def test_replay_many(app, client, fake_slack) -> None:  # noqa: F811
     assert [j.status for j in app.extensions["router"].delivery.store.notifications(("sent",), 10)] == ["sent"] * 3
 
 
-def test_csrf_token_is_tied_to_the_admin_token(tmp_path, fake_slack) -> None:  # noqa: F811
+def test_csrf_token_is_tied_to_the_admin_token(tmp_path, fake_slack) -> None:
     """The CSRF token depends on the signed-in token (not the user name), so a rotated token's forms differ."""
     import base64
 
@@ -111,7 +116,7 @@ def test_csrf_token_is_tied_to_the_admin_token(tmp_path, fake_slack) -> None:  #
     assert first != token_of(client.get("/ui/playground", headers=basic("a", "second-admin-token")).data)
 
 
-def test_playground_explains_without_sending_or_storing(app, client, fake_slack) -> None:  # noqa: F811
+def test_playground_explains_without_sending_or_storing(app, client, fake_slack) -> None:
     """The playground shows matches and a Slack preview; nothing is sent or stored."""
     page = client.get("/ui/playground?sample=issue.created", headers=CONSOLE)
     body = re.search(r"<textarea name=\"payload\"[^>]*>(.*?)</textarea>", page.get_data(as_text=True), re.S).group(1)
@@ -141,7 +146,7 @@ def test_playground_draft_errors_at_their_lines(client, rules: str, line: int, s
     assert bad and f"line {line}:" in bad[0] and says in bad[0]
 
 
-def test_email_preview_is_its_own_sandboxed_document(tmp_path, fake_slack) -> None:  # noqa: F811
+def test_email_preview_is_its_own_sandboxed_document(tmp_path, fake_slack) -> None:
     """The email frame's document runs nothing and loads nothing (CSP sandbox), and the frame is sandboxed."""
     from router.app import create_app
 
@@ -166,7 +171,7 @@ def test_live_rows_are_json(app, client) -> None:
     assert d["items"][0]["id"] == wid and d["items"][0]["title"].startswith("<script>")
 
 
-def test_silence_added_in_the_console_holds_notifications_back(app, client, fake_slack) -> None:  # noqa: F811
+def test_silence_added_in_the_console_holds_notifications_back(app, client, fake_slack) -> None:
     """A silence added on the silences page suppresses a matching notification; a bad one names its key path."""
     page = client.get("/ui/silences", headers=CONSOLE)
     assert page.status_code == 200 and b"No silences" in page.data

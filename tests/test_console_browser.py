@@ -28,7 +28,7 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def console(tmp_path, fake_slack):  # noqa: F811
+def console(tmp_path, fake_slack):
     """(base URL, app, fake Slack) of a served app with a running worker."""
     from router.app import create_app
 

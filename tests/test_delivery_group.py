@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery import Delivery
 from router.delivery.fanout import group_of
 from router.delivery.store import QUEUED, SENT
 from router.rules.load import RulesError, load_rules_text

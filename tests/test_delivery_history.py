@@ -19,14 +19,14 @@ def webhook(n: int, resource: str = "issue", action: str = "created", matched: t
                          body=b'{"n":%d}' % n)
 
 
-def fan(store: Store, rec: WebhookRecord, jobs: list = ()) -> None:  # noqa: F811
+def fan(store: Store, rec: WebhookRecord, jobs: list = ()) -> None:
     """Accept an inbound webhook and fan it out with its history record, as ingest and the worker do."""
     assert store.accept(new_id(), 60, Inbound(rec.id, rec.created_at, rec.resource, "req", rec.created_at,
                                               "ab" * 32, rec.body, "[]"), rec.created_at)
     assert store.fan_out(rec.id, list(jobs), None, rec)
 
 
-def test_fan_out_writes_history_with_body(store: Store) -> None:  # noqa: F811
+def test_fan_out_writes_history_with_body(store: Store) -> None:
     """The fan-out records the webhook: its summary in lists, its body on its own."""
     rec = webhook(1)
     fan(store, rec)
@@ -38,7 +38,7 @@ def test_fan_out_writes_history_with_body(store: Store) -> None:  # noqa: F811
     ({}, [5, 4, 3, 2, 1, 0]), ({"resource": "comment"}, [5]), ({"action": "resolved"}, [4]),
     ({"rule": "b"}, [3, 2]), ({"issue_id": "2"}, [2]), ({"project": "p"}, [5, 3, 1]),
     ({"resource": "issue", "project": "q"}, [4, 2, 0]), ({"rule": "b", "issue_id": "3"}, [3]), ({"rule": "zz"}, [])])
-def test_filters(store: Store, filters: dict, expected: list[int]) -> None:  # noqa: F811
+def test_filters(store: Store, filters: dict, expected: list[int]) -> None:
     """Every filter, alone and combined, on both stores, newest first."""
     recs = [webhook(0), webhook(1), webhook(2, matched=("a", "b")), webhook(3, matched=("b",)),
             webhook(4, action="resolved"), webhook(5, resource="comment")]
@@ -48,7 +48,7 @@ def test_filters(store: Store, filters: dict, expected: list[int]) -> None:  # n
     assert [r.id for r in got] == [recs[n].id for n in expected]
 
 
-def test_cursor(store: Store) -> None:  # noqa: F811
+def test_cursor(store: Store) -> None:
     """`before` continues strictly below an id, `limit` cuts the page."""
     recs = [webhook(n) for n in range(5)]
     for r in recs:
@@ -58,7 +58,7 @@ def test_cursor(store: Store) -> None:  # noqa: F811
     assert [r.id for r in first + rest] == [r.id for r in recs[::-1]]
 
 
-def test_duplicate_record_and_pending(store: Store) -> None:  # noqa: F811
+def test_duplicate_record_and_pending(store: Store) -> None:
     """A duplicate is written on its own; a webhook not fanned out yet is listed by pending()."""
     dup = WebhookRecord(**{**webhook(1).__dict__, "duplicate_of": "orig"})
     store.record_webhook(dup)
@@ -68,7 +68,7 @@ def test_duplicate_record_and_pending(store: Store) -> None:  # noqa: F811
     assert store.pending(10) == [i]
 
 
-def test_attempts_counts_and_activity(store: Store) -> None:  # noqa: F811
+def test_attempts_counts_and_activity(store: Store) -> None:
     """Each recorded outcome is an attempt; counts per webhook and status; activity per bucket and target."""
     rec = webhook(1)
     a, b = job(webhook_id=rec.id, target="slack-a"), job(webhook_id=rec.id, target="slack-b")
@@ -87,7 +87,7 @@ def test_attempts_counts_and_activity(store: Store) -> None:  # noqa: F811
         (DEAD, "slack-b", 1), (RETRYING, "slack-a", 1), (SENT, "slack-a", 1)]
 
 
-def test_record_without_the_claim_writes_no_attempt(store: Store) -> None:  # noqa: F811
+def test_record_without_the_claim_writes_no_attempt(store: Store) -> None:
     """An outcome from a worker that lost its claim is not an attempt."""
     rec = webhook(1)
     a = job(webhook_id=rec.id)
@@ -97,7 +97,7 @@ def test_record_without_the_claim_writes_no_attempt(store: Store) -> None:  # no
     assert store.attempts([a.id]) == {a.id: []} and store.get(a.id).status == SENDING
 
 
-def test_replay_keeps_earlier_attempts_and_notifications_page(store: Store) -> None:  # noqa: F811
+def test_replay_keeps_earlier_attempts_and_notifications_page(store: Store) -> None:
     """A replayed job's new attempts follow its old ones; notifications() pages by status and cursor."""
     rec = webhook(1)
     jobs = [job(webhook_id=rec.id) for _ in range(3)]
@@ -112,7 +112,7 @@ def test_replay_keeps_earlier_attempts_and_notifications_page(store: Store) -> N
     assert {j.id for j in dead + more} == {jobs[1].id, jobs[2].id} and len(dead + more) == 2
 
 
-def test_expire_drops_old_history(store: Store) -> None:  # noqa: F811
+def test_expire_drops_old_history(store: Store) -> None:
     """History older than the retention goes with the ledger rows; newer stays."""
     old, new = webhook(1, at=NOW - 10_000), webhook(2)
     fan(store, old)

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery import Delivery
 from router.delivery.pacing import Budget, budget_for
 from router.delivery.store import QUEUED, SENDING, SENT, Store, gcra
 from router.rules.model import Target
 from router.settings import Settings
-from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, \
-    worker_settings
+from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import SLACK_RATE, FakeSlack
@@ -59,7 +57,7 @@ def test_gcra_step(tat: float, now: float, hold: float, slot: float, after: floa
     assert gcra(tat, now, 1.0, 4, hold) == (slot, after)
 
 
-def test_pace_is_shared_and_held_in_the_store(store: Store) -> None:  # noqa: F811
+def test_pace_is_shared_and_held_in_the_store(store: Store) -> None:
     """Reservations on one key come from one budget (burst, then spaced), others are apart; a hold delays it."""
     slots = [store.pace("slack:#a", 1.0, 2, NOW) for _ in range(4)]
     assert slots == [NOW, NOW, NOW + 1.0, NOW + 2.0]
@@ -68,7 +66,7 @@ def test_pace_is_shared_and_held_in_the_store(store: Store) -> None:  # noqa: F8
     assert store.pace("slack:#b", 1.0, 2, NOW + 1) == NOW + 30.0
 
 
-def test_deferred_jobs_are_claimed_as_one_batch(store: Store) -> None:  # noqa: F811
+def test_deferred_jobs_are_claimed_as_one_batch(store: Store) -> None:
     """A deferred job waits in its batch uncounted; claiming the batch takes every waiting member, due or not."""
     a, b, c, other = job(), job(now=NOW + 1), job(now=NOW + 2), job()
     put(store, [a, b, c, other])

@@ -92,7 +92,7 @@ def test_quiet_hours_suppress_with_reason(settings: Settings, fake_slack: FakeSl
     assert len(fake_slack.messages()) == (1 if expected[0] == SENT else 0)
 
 
-def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: FakeSlack, redis_server) -> None:  # noqa: F811
+def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: FakeSlack, redis_server) -> None:
     """On Redis too: a silence added through one handle suppresses in a worker on another; ended, the next is sent."""
     from router.delivery.store_redis import RedisStore
     from router.delivery.worker import Deliverer

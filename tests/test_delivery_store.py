@@ -8,8 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import (DEAD, QUEUED, RETRYING, SENDING, SENT, SUPPRESSED, Inbound, Job, Store,
-                                   StoreUnavailable, new_id)
+from router.delivery.store import (
+    DEAD,
+    QUEUED,
+    RETRYING,
+    SENDING,
+    SENT,
+    SUPPRESSED,
+    Inbound,
+    Job,
+    Store,
+    StoreUnavailable,
+    new_id,
+)
 from router.delivery.store_redis import RedisStore
 from router.delivery.store_sqlite import SqliteStore
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
@@ -33,7 +44,7 @@ def job(now: float = NOW, **kw: object) -> Job:
     base = dict(id=new_id(), webhook_id="w1", rule="r", target="t", target_type="console", created_at=now,
                 updated_at=now, next_at=now, deadline_at=now + 3600, payload={"event": {"x": "é"}, "n": 1})
     base.update(kw)
-    return Job(**base)  # type: ignore[arg-type]
+    return Job(**base)
 
 
 def inbound(webhook_id: str = "w1", created_at: float = NOW) -> Inbound:
@@ -278,7 +289,7 @@ def test_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
         SqliteStore(str(tmp_path / "dir.sqlite3")).ping()
 
 
-def test_a_duplicate_finds_the_original_webhook(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_duplicate_finds_the_original_webhook(store) -> None:
     """The dedup key remembers which webhook claimed it, so a duplicate can answer with the original id."""
     assert store.accept("issue:created:77", 60, None, NOW, webhook_id="first")
     assert not store.accept("issue:created:77", 60, None, NOW + 1, webhook_id="second")

@@ -14,8 +14,7 @@ from router.delivery.policy import RetryPolicy
 from router.delivery.store import DEAD, SENT, SUPPRESSED
 from router.rules.model import Target
 from router.settings import Settings
-from tests.delivery_helpers import (issue_event, jobs_of, notify, running_worker, slack_target, wait_for,
-                                    worker_settings)
+from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
 from tests.fakes.redis_server import free_port, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
@@ -84,7 +83,7 @@ def test_throttle_suppresses_and_reports_the_count(settings: Settings, fake_slac
         ids = []
         for action in ("created", "assigned", "resolved"):
             ids += jobs_of(delivery, delivery.accept(issue_event(5, action), notify(target, throttle=1.5), 1200, 0))
-            wait_for(lambda: delivery.store.get(ids[-1]).status in (SENT, SUPPRESSED))
+            wait_for(lambda: delivery.store.get(ids[-1]).status in (SENT, SUPPRESSED))  # noqa: B023 - waited on here
         assert [delivery.store.get(i).status for i in ids] == [SENT, SUPPRESSED, SUPPRESSED]
         time.sleep(1.6)
         last = jobs_of(delivery, delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0))[0]
@@ -135,7 +134,7 @@ def test_backoff_grows_spans_the_deadline_and_honours_retry_after() -> None:
     assert policy.next_retry(8, 0, 3600) is None and policy.next_retry(1, 3599, 3600) is None
 
 
-def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one(tmp_path) -> None:
     """Jobs store no credentials: the worker uses the target as the rules define it now; a removed one whose
     stored copy was masked becomes a dead letter that names the fix (restore it, then replay)."""
     from router.delivery import Delivery

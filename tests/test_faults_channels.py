@@ -72,7 +72,7 @@ def _settings(tmp_path: Path, slack: FakeSlack, rules: str, **extra: object) -> 
                     reload_interval=0.0, slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url,
                     retry_base=0.2, retry_deadline=60.0, worker_heartbeat=2.0,
                     slack_rate=0.0,   # one message per notification: pacing (digests) is pinned in test_delivery_pacing
-                    **extra)  # type: ignore[arg-type]
+                    **extra)
 
 
 def _post_all(settings: Settings, n: int) -> list[int]:

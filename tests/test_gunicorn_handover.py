@@ -27,7 +27,7 @@ def _has_child(pid: int) -> bool:
     return False
 
 
-def _wait_for(check, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(check, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"

@@ -55,7 +55,7 @@ def test_yaml_shaped_garbage(lines: list[str]) -> None:
 
 @HYPO
 @given(st.data())
-def test_mutated_example(data) -> None:  # type: ignore[no-untyped-def]
+def test_mutated_example(data) -> None:
     """The shipped example with random characters deleted, inserted or replaced loads or reports FILE:LINE: errors."""
     text = EXAMPLE
     for _ in range(data.draw(st.integers(1, 6))):

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,11 +26,11 @@ HYPO = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 OK = {202, 400, 401, 413}
 
 
-def _post(client, body: bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _post(client, body: bytes, headers: dict[str, str]):
     return client.post("/sentry/webhook", data=body, headers=headers)
 
 
-def _downstream_ok(app) -> int:  # type: ignore[no-untyped-def]
+def _downstream_ok(app) -> int:
     """Every accepted webhook fans out; every ledger row loads, rebuilds its event and renders for its target;
     returns how many."""
     delivery = app.extensions["router"].delivery
@@ -52,7 +52,7 @@ headers_st = st.dictionaries(
 @HYPO
 @given(body=st.binary(max_size=3000), extra=headers_st, signed=st.booleans(),
        resource=st.sampled_from(["issue", "error", "comment", "brand_new", "", "bad resource", "x" * 65]))
-def test_random_bytes_and_headers(client, body: bytes, extra: dict, signed: bool, resource: str) -> None:  # type: ignore[no-untyped-def]
+def test_random_bytes_and_headers(client, body: bytes, extra: dict, signed: bool, resource: str) -> None:
     """Random bodies with random headers, correctly signed or not, get 202/400/401/413 and never a 500."""
     headers = {**extra, **signed_headers(resource, body)} if signed else {**extra, "Sentry-Hook-Resource": resource}
     if not resource:
@@ -74,7 +74,7 @@ json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4)
        resource=st.sampled_from(["issue", "error", "metric_alert", "installation", "comment", "seer", "future_thing"]),
        ascii_only=st.booleans())
 @pytest.mark.slow
-def test_signed_random_json(app, client, data, action, resource: str, ascii_only: bool) -> None:  # type: ignore[no-untyped-def]
+def test_signed_random_json(app, client, data, action, resource: str, ascii_only: bool) -> None:
     """Signed JSON of any shape (NaN, lone surrogates, odd actions) is 202 or 400; what is accepted renders."""
     try:
         body = json.dumps({"action": action, "data": data, "actor": data}, ensure_ascii=ascii_only).encode(
@@ -124,7 +124,7 @@ EXPLICIT = [
 
 
 @pytest.mark.parametrize("case, body, status", EXPLICIT, ids=[c[0] for c in EXPLICIT])
-def test_explicit_hostile_bodies(app, client, case: str, body: bytes, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_explicit_hostile_bodies(app, client, case: str, body: bytes, status: int) -> None:
     """Each named hostile body, correctly signed, gets its expected answer; accepted ones are stored and render."""
     resp = _post(client, body, signed_headers("issue", body))
     assert resp.status_code == status, (case, resp.get_data(as_text=True))
@@ -134,7 +134,7 @@ def test_explicit_hostile_bodies(app, client, case: str, body: bytes, status: in
         assert resp.get_data(as_text=True).count("\n") == 1 and _downstream_ok(app) == 0
 
 
-def test_lone_surrogates_become_replacement_characters(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_lone_surrogates_become_replacement_characters(app, client) -> None:
     """An accepted lone surrogate reaches the ledger and the log as U+FFFD, so nothing downstream fails to encode."""
     body = b'{"action":"created","data":{"issue":{"id":"77\\ud800","title":"bad \\udfff title"}}}'
     assert _post(client, body, signed_headers("issue", body)).status_code == 202
@@ -200,7 +200,7 @@ MAX_BODY = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory):  # type: ignore[no-untyped-def]
+def gunicorn(tmp_path_factory):
     """`sentry-router web` with one gunicorn worker on 127.0.0.1: (port, worker pid); stopped afterwards."""
     tmp = tmp_path_factory.mktemp("hostile")
     (tmp / "rules.yaml").write_text(CONSOLE_RULES)
@@ -220,7 +220,7 @@ def gunicorn(tmp_path_factory):  # type: ignore[no-untyped-def]
         stop_group(proc)
 
 
-def _status(port: int, head: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 5.0) -> int:
+def _status(port: int, head: bytes, body_chunks: Iterable[bytes] = (), timeout: float = 5.0) -> int:
     """Send a raw request (as much of the body as the server takes), return the answer's status code (0 if none)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
@@ -254,7 +254,7 @@ def _chunked(total: int, size: int = 65536) -> Iterator[bytes]:
 
 
 @pytest.mark.slow
-def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:  # type: ignore[no-untyped-def]
+def test_huge_bodies_are_refused_promptly_with_bounded_memory(gunicorn) -> None:
     """A declared 100 MB body (64 KB sent) and a chunked one past ROUTER_MAX_BODY get 413 at once; the worker's RSS
     stays small."""
     port, worker = gunicorn
@@ -286,7 +286,7 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize("case, head, body", MALFORMED, ids=[c[0] for c in MALFORMED])
-def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, head: bytes, body: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, head: bytes, body: bytes) -> None:
     """Header injection, request smuggling and oversized headers are refused with a 4xx (or the connection is
     dropped), never a 5xx, and the server answers the next request."""
     port, _ = gunicorn
@@ -295,7 +295,7 @@ def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, h
     assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
 
 
-def test_stalled_large_bodies_share_a_memory_budget(gunicorn) -> None:  # type: ignore[no-untyped-def]
+def test_stalled_large_bodies_share_a_memory_budget(gunicorn) -> None:
     """60 connections that send 950 KB of a 1 MiB body and stall: the worker buffers a bounded amount (not 57 MB)
     and still answers a small request at once."""
     port, worker = gunicorn

@@ -63,7 +63,7 @@ def test_facts_are_remembered_and_merged_across_webhooks(store: Store) -> None:
     ([lambda iid: 1 / 0, lambda iid: IssueFacts("After a failing source", None, None)], None,
      IssueFacts("After a failing source", None, None)),
 ])
-def test_the_chain_payload_then_sources_then_sentry_url(sources, sentry_url, expected) -> None:  # type: ignore[no-untyped-def]
+def test_the_chain_payload_then_sources_then_sentry_url(sources, sentry_url, expected) -> None:
     """Missing facts come from each source in order (one that raises is skipped), the page last from SENTRY_URL."""
     assert lookup_issue(_event("comment.created"), sources, sentry_url) == expected
 

@@ -48,7 +48,7 @@ def test_library_loggers_stay_at_info_under_debug(debug_logs: io.StringIO) -> No
 
 
 def test_rules_target_credentials_are_masked_even_in_library_debug_lines(
-        tmp_path: Path, http_sink: HttpSink, fake_slack: FakeSlack,  # noqa: F811
+        tmp_path: Path, http_sink: HttpSink, fake_slack: FakeSlack,
         debug_logs: io.StringIO) -> None:
     """Credentials of targets in the rules file are registered as it loads: even with Apprise and urllib3 forced
     to DEBUG, their request lines carry **** in place of the API key and the webhook token."""

@@ -26,7 +26,7 @@ rules:
 """
 
 
-def _post(client, name: str, retry: bool = False) -> dict:  # type: ignore[no-untyped-def]
+def _post(client, name: str, retry: bool = False) -> dict:
     resource, payload = load(name)
     body = sentry_bytes(retried(payload) if retry else payload)
     resp = client.post("/sentry/webhook", data=body, headers=signed_headers(resource, body))
@@ -35,7 +35,7 @@ def _post(client, name: str, retry: bool = False) -> dict:  # type: ignore[no-un
 
 
 @pytest.mark.parametrize("a,b", DISTINCT_PAIRS)
-def test_both_events_of_a_distinct_pair_notify(client, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+def test_both_events_of_a_distinct_pair_notify(client, a: str, b: str) -> None:
     """Two different things that happened to one subject are both accepted and both matched."""
     first, second = _post(client, a), _post(client, b)
     assert not first["duplicate"] and not second["duplicate"]
@@ -43,14 +43,14 @@ def test_both_events_of_a_distinct_pair_notify(client, a: str, b: str) -> None: 
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_reserialised_retry_is_a_duplicate_answered_with_the_original_id(client, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_reserialised_retry_is_a_duplicate_answered_with_the_original_id(client, name: str) -> None:
     """Sentry's retry (new Request-ID, counters moved) is answered 202 duplicate with the original's id."""
     first, again = _post(client, name), _post(client, name, retry=True)
     assert again["duplicate"] is True and again["matched"] == [] and again["id"] == first["id"]
 
 
 @pytest.mark.parametrize("a,b", SAME_EVENT_PAIRS)
-def test_ignored_then_archived_of_one_archive_notifies_once(client, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+def test_ignored_then_archived_of_one_archive_notifies_once(client, a: str, b: str) -> None:
     """issue.ignored and issue.archived for one archive: the second is a duplicate of the first."""
     first, second = _post(client, a), _post(client, b)
     assert not first["duplicate"] and second["duplicate"] and second["id"] == first["id"]

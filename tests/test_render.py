@@ -217,7 +217,7 @@ def test_docs_examples_are_up_to_date() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_failing_default_is_rendered_and_counted_once(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_default_is_rendered_and_counted_once(tmp_path, caplog) -> None:
     """When the template that failed is also the fallback, it is not rendered (nor logged, nor counted) again."""
     import logging
 

@@ -17,9 +17,9 @@ CORPUS = REPO / "tests" / "rules_corpus"
 
 
 @pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path):
     """Invoke the CLI with an isolated environment: empty template folder, no secrets, no rules variable."""
-    def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def invoke(*args: str, env: dict[str, str] | None = None):
         base = {"ROUTER_TEMPLATES": str(tmp_path / "templates"), "ROUTER_RULES": str(EXAMPLE_RULES),
                 "SENTRY_URL": "", "SLACK_BOT_TOKEN": "", "SMTP_URL": ""}
         return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
@@ -27,7 +27,7 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_check_ok_on_the_shipped_rules(run) -> None:  # type: ignore[no-untyped-def]
+def test_check_ok_on_the_shipped_rules(run) -> None:
     """check prints `OK: N rules, M targets` and exits 0 for the example rules."""
     result = run("check")
     assert (result.exit_code, result.stdout) == (0, "OK: 8 rules, 4 targets\n")
@@ -35,7 +35,7 @@ def test_check_ok_on_the_shipped_rules(run) -> None:  # type: ignore[no-untyped-
 
 @pytest.mark.parametrize("how", ["argument", "option", "environment"])
 @pytest.mark.slow
-def test_check_lists_every_error_and_exits_1(run, how: str) -> None:  # type: ignore[no-untyped-def]
+def test_check_lists_every_error_and_exits_1(run, how: str) -> None:
     """check prints each problem line on stderr and exits 1, whichever way the file is named."""
     bad = str(CORPUS / "09-misspelt-key.yaml")
     args = {"argument": ["check", bad], "option": ["check", "--rules", bad], "environment": ["check"]}[how]
@@ -47,14 +47,14 @@ def test_check_lists_every_error_and_exits_1(run, how: str) -> None:  # type: ig
 
 
 @pytest.mark.slow
-def test_check_missing_file_fails(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_missing_file_fails(run, tmp_path: Path) -> None:
     """check refuses a rules file that does not exist (the router would fall back to the default)."""
     result = run("check", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1 and "nope.yaml:0: file not found" in result.stderr
 
 
 @pytest.mark.slow
-def test_check_reports_a_missing_rule_template(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_reports_a_missing_rule_template(run, tmp_path: Path) -> None:
     """check also validates templates: a rule naming a template that does not exist is an error."""
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\ntargets: {log: {type: console}}\nrules:\n"
@@ -63,7 +63,7 @@ def test_check_reports_a_missing_rule_template(run, tmp_path: Path) -> None:  # 
     assert result.exit_code == 1 and 'template "nosuchtemplate" not found' in result.stderr
 
 
-def test_test_explains_matches_and_renders(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_test_explains_matches_and_renders(run, tmp_path: Path) -> None:
     """test infers the resource from the file name, explains each rule and shows each target's message."""
     payload = tmp_path / "error.created.json"
     shutil.copy(FIXTURES / "error.created.json", payload)
@@ -77,14 +77,14 @@ def test_test_explains_matches_and_renders(run, tmp_path: Path) -> None:  # type
     assert "(not sent: add --send to deliver)" in out
 
 
-def test_test_send_delivers_to_the_console(run) -> None:  # type: ignore[no-untyped-def]
+def test_test_send_delivers_to_the_console(run) -> None:
     """With --send the console target really prints the notification."""
     result = run("test", str(FIXTURES / "issue.created.json"), "--send")
     assert result.exit_code == 0, result.output
     assert "[log] " in result.stdout and "sent: {" in result.stdout
 
 
-def test_test_needs_a_resource_it_cannot_infer(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_test_needs_a_resource_it_cannot_infer(run, tmp_path: Path) -> None:
     """A payload whose file name names no known resource needs --resource; with it, it works."""
     payload = tmp_path / "payload.json"
     shutil.copy(FIXTURES / "comment.created.json", payload)
@@ -93,21 +93,21 @@ def test_test_needs_a_resource_it_cannot_infer(run, tmp_path: Path) -> None:  # 
     assert result.exit_code == 0 and "matched: people-commenting, everything-else" in result.stdout
 
 
-def test_test_without_a_rules_file_uses_the_default(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_test_without_a_rules_file_uses_the_default(run, tmp_path: Path) -> None:
     """test shows what serve would do without a rules file: the built-in default."""
     result = run("test", str(FIXTURES / "seer.pr_created.json"), "--rules", str(tmp_path / "none.yaml"))
     assert result.exit_code == 0 and "matched: everything-to-console" in result.stdout
     assert "built-in default" in result.stderr
 
 
-def test_test_refuses_invalid_rules(run) -> None:  # type: ignore[no-untyped-def]
+def test_test_refuses_invalid_rules(run) -> None:
     """test on an invalid rules file prints its errors and exits 1."""
     result = run("test", str(FIXTURES / "issue.created.json"), "--rules", str(CORPUS / "01-unknown-operator.yaml"))
     assert result.exit_code == 1 and 'unknown operator "gtee"' in result.stderr
 
 
 @pytest.mark.slow
-def test_check_accepts_the_design_example(run) -> None:  # type: ignore[no-untyped-def]
+def test_check_accepts_the_design_example(run) -> None:
     """DESIGN's own example (with `template: issue`) passes check: every resource has a shipped template."""
     env = {"SLACK_RELEASES_WEBHOOK": "https://hooks.slack.com/services/T0/B0/XXXXXXXXXXXX",
            "DISCORD_ID": "123456", "DISCORD_TOKEN": "abcdefghijkl"}

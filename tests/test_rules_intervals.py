@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,7 +49,7 @@ INTERVALS = load_rules_text(RULES, "rules.yaml", {}).time_intervals
 def at(text: str) -> datetime:
     """An aware moment from ISO text (UTC unless it says otherwise)."""
     t = datetime.fromisoformat(text)
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize("name, moment, holds", [

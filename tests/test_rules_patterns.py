@@ -17,13 +17,13 @@ from router.rules.patterns import compile_glob, compile_regex
 from router.sentry import build
 
 
-def ruleset(condition: str):  # type: ignore[no-untyped-def]
+def ruleset(condition: str):
     """A ruleset with one rule `r` whose match is the given flow mapping."""
     return load_rules_text(f"version: 1\ntargets: {{log: {{type: console}}}}\nrules:\n"
                            f"  - name: r\n    match: {condition}\n    notify: log\n", "rules.yaml", {})
 
 
-def issue(title: str = "TypeError: x", **data: object):  # type: ignore[no-untyped-def]
+def issue(title: str = "TypeError: x", **data: object):
     """An issue.created event with the given title (and more `data.issue` fields)."""
     return build("issue", {"action": "created", "data": {"issue": {"id": "1", "title": title, **data}}})
 
@@ -73,7 +73,7 @@ def test_unsupported_pattern_is_a_load_error_with_a_hint(pattern: str, hint: str
     with pytest.raises(RulesError) as err:
         ruleset(f'{{title: {{regex: "{escaped}"}}}}')
     [line] = err.value.errors
-    assert line.startswith(f'rules.yaml:5: rule "r": match.title.regex: bad regular expression ')
+    assert line.startswith('rules.yaml:5: rule "r": match.title.regex: bad regular expression ')
     assert hint in line
 
 

@@ -23,7 +23,7 @@ rules:
 """
 
 
-def issue_created():  # type: ignore[no-untyped-def]
+def issue_created():
     """The issue.created fixture as an event."""
     return build("issue", json.loads((FIXTURES / "issue.created.json").read_text("utf-8")))
 

@@ -51,7 +51,7 @@ def test_watching_twice_starts_one_thread(tmp_path: Path) -> None:
     assert sum(t.name == "rules-watcher" for t in threading.enumerate()) == before + 1
 
 
-def test_ready_says_only_that_a_reload_failed(client, rules_file) -> None:  # type: ignore[no-untyped-def]
+def test_ready_says_only_that_a_reload_failed(client, rules_file) -> None:
     """/-/ready (unauthenticated) names no path, target, address or pattern after a refused reload."""
     rules_file.write_text(BROKEN)
     rt = client.application.extensions["router"]
@@ -63,7 +63,7 @@ def test_ready_says_only_that_a_reload_failed(client, rules_file) -> None:  # ty
     assert "nowhere" in (rt.rules.failure() or "")
 
 
-def test_the_ledger_names_the_rules_version_that_routed(client, rules_file) -> None:  # type: ignore[no-untyped-def]
+def test_the_ledger_names_the_rules_version_that_routed(client, rules_file) -> None:
     """Every job in the ledger carries the sha256 prefix of the rules file that routed its webhook."""
     rt = client.application.extensions["router"]
     first = rt.rules.current.digest[:12]

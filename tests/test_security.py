@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -44,7 +44,7 @@ rules:
 """
 
 
-def test_signature_compare_is_constant_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_signature_compare_is_constant_time(monkeypatch) -> None:
     """verify() compares with hmac.compare_digest against every configured secret, with no early exit."""
     calls: list[tuple[bytes, bytes]] = []
     real = verify_mod.hmac.compare_digest
@@ -58,7 +58,7 @@ def test_signature_compare_is_constant_time(monkeypatch) -> None:  # type: ignor
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+def world(tmp_path: Path, monkeypatch):
     """A router with every kind of secret configured, a failing Slack, SMTP and Apprise, and its outputs."""
     with FakeSlack(token="xoxb-the-right-one") as slack, HttpSink(status=500) as sink:
         dead = free_port()
@@ -76,7 +76,7 @@ def world(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_no_secret_in_any_output(world, caplog, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_no_secret_in_any_output(world, caplog, capfd) -> None:
     """After accepting, refusing and failing to deliver, no secret is in logs, answers, metrics, ledger or CLI output."""
     settings, slack, sink = world
     caplog.set_level(logging.DEBUG)
@@ -115,7 +115,7 @@ def test_no_secret_in_any_output(world, caplog, capfd) -> None:  # type: ignore[
         assert secret not in text, f"{secret} leaked"
 
 
-def test_no_secret_in_store_file(world) -> None:  # type: ignore[no-untyped-def]
+def test_no_secret_in_store_file(world) -> None:
     """The raw store contents hold no secret, before and after fan-out: target snapshots mask URL credentials;
     the worker uses the live rules."""
     settings, _, _ = world
@@ -172,7 +172,7 @@ def test_template_cannot_reach_python_internals(tmp_path: Path, expr: str) -> No
     assert message.text  # a message all the same: the sandbox either refused (→ default template) or gave nothing
 
 
-def test_payload_cannot_choose_targets(world) -> None:  # type: ignore[no-untyped-def]
+def test_payload_cannot_choose_targets(world) -> None:
     """Channel names, Slack webhook URLs and Apprise URLs inside a payload change nothing: rules alone decide."""
     settings, slack, sink = world
     settings = settings.replace(slack_bot_token="xoxb-the-right-one")

@@ -20,13 +20,13 @@ def _send(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def sink(tmp_path: Path):  # type: ignore[no-untyped-def]
+def sink(tmp_path: Path):
     """An HTTP sink standing in for the router, and an environment whose PORT points at it."""
     with HttpSink(status=202) as s:
         yield s, _env(tmp_path, SENTRY_CLIENT_SECRET=SECRET, PORT=str(s.port))
 
 
-def test_each_send_is_a_new_event_and_reads_port(sink) -> None:  # type: ignore[no-untyped-def]
+def test_each_send_is_a_new_event_and_reads_port(sink) -> None:
     """Without --url it posts to 127.0.0.1:$PORT; two sends of one sample are about two subjects, both signed."""
     server, env = sink
     for _ in range(2):
@@ -38,7 +38,7 @@ def test_each_send_is_a_new_event_and_reads_port(sink) -> None:  # type: ignore[
     assert all(r.headers["sentry-hook-signature"] == sign(r.body, SECRET) for r in (first, second))
 
 
-def test_same_sends_identical_bytes(sink) -> None:  # type: ignore[no-untyped-def]
+def test_same_sends_identical_bytes(sink) -> None:
     """--same sends the sample as it is, so both sends carry the same bytes (a duplicate, to test dedup)."""
     server, env = sink
     for _ in range(2):
@@ -46,7 +46,7 @@ def test_same_sends_identical_bytes(sink) -> None:  # type: ignore[no-untyped-de
     assert server.requests[0].body == server.requests[1].body
 
 
-def test_file_is_sent_as_sentry_would(sink, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_file_is_sent_as_sentry_would(sink, tmp_path: Path) -> None:
     """--file sends the user's payload, re-encoded compactly as Sentry does, resource from the file name."""
     server, env = sink
     path = tmp_path / "error.created.json"
@@ -63,7 +63,7 @@ def test_file_is_sent_as_sentry_would(sink, tmp_path: Path) -> None:  # type: ig
     ("[1, 2]", "issue.created.json", "a webhook body is a JSON object, this is a list"),
     ("{}", "payload.json", "cannot tell the resource from the file name 'payload.json'"),
 ])
-def test_bad_files_are_refused_before_sending(sink, tmp_path: Path, content: str, name: str,  # type: ignore[no-untyped-def]
+def test_bad_files_are_refused_before_sending(sink, tmp_path: Path, content: str, name: str,
                                                expected: str) -> None:
     """A file that is not a JSON object, or whose resource is unknown, is an error naming it; nothing is sent."""
     server, env = sink
@@ -75,7 +75,7 @@ def test_bad_files_are_refused_before_sending(sink, tmp_path: Path, content: str
 
 
 @pytest.mark.slow
-def test_the_router_sees_a_new_event_unless_same(web_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_router_sees_a_new_event_unless_same(web_server) -> None:  # noqa: F811
     """Against a real router, a repeated send notifies again; with --same the repeat is answered as a duplicate."""
     url, env = web_server
     answers = [json.loads(_send(env, "issue.created", "--url", url, *flags).stdout.split(" ", 1)[1])

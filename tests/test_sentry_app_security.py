@@ -38,7 +38,7 @@ rules:
 """
 
 
-def _post(client, name: str, **data) -> str:  # type: ignore[no-untyped-def]
+def _post(client, name: str, **data) -> str:
     payload = copy.deepcopy(fixture_payload(name))
     payload["data"].update(data)
     payload["installation"] = {"uuid": UUID}
@@ -48,7 +48,7 @@ def _post(client, name: str, **data) -> str:  # type: ignore[no-untyped-def]
     return resp.get_data(as_text=True)
 
 
-def test_no_token_in_any_output(tmp_path: Path, monkeypatch, caplog, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_no_token_in_any_output(tmp_path: Path, monkeypatch, caplog, capfd) -> None:
     """Grant exchange, enrichment through a 401 and a refresh, then a revoked installation: no secret anywhere."""
     caplog.set_level(logging.DEBUG)
     (tmp_path / "rules.yaml").write_text(RULES)

@@ -28,7 +28,7 @@ BOTH = {"critical": {"target": "oncall", "title": "crit"}, "warning": {"target":
     (metric_alert("critical", {"warning": {"target": "oncall"}}), {}),
 ], ids=["issue-alert", "issue-alert-without-action", "metric-critical", "metric-warning", "metric-resolved",
         "metric-resolved-warning-only", "other-installation", "no-trigger-for-action"])
-def test_action_settings_per_alert_kind(event, expected) -> None:  # type: ignore[no-untyped-def]
+def test_action_settings_per_alert_kind(event, expected) -> None:
     """Issue alerts read data.issue_alert.settings; metric alerts the trigger named by the action and only this
     installation's action on it (a resolve: the critical trigger, else the warning one)."""
     assert action_settings(event) == expected
@@ -36,7 +36,7 @@ def test_action_settings_per_alert_kind(event, expected) -> None:  # type: ignor
         lookup(event, "settings.target") == expected["target"]
 
 
-def _rules(text: str = SETTING_RULES):  # type: ignore[no-untyped-def]
+def _rules(text: str = SETTING_RULES):
     return load_rules_text(text, "rules.yaml", {})
 
 
@@ -55,7 +55,7 @@ def test_settings_shortcut_is_a_condition() -> None:
     (metric_alert("critical", BOTH), "oncall"),
     (issue_alert({"target": "audit"}), "audit"),     # declared, though not offered: still only a declared target
 ])
-def test_notify_setting_sends_to_the_declared_target_it_names(event, target: str) -> None:  # type: ignore[no-untyped-def]
+def test_notify_setting_sends_to_the_declared_target_it_names(event, target: str) -> None:
     """`notify: [{setting: target}]` resolves to the declared target of that name, issue and metric alerts alike."""
     notes = match(_rules(), event).notifications
     assert [(n.target.name, n.target.type) for n in notes] == [(target, "console")]
@@ -69,7 +69,7 @@ def test_notify_setting_sends_to_the_declared_target_it_names(event, target: str
     ({"title": "no target chosen"}, 'carries no alert-rule action setting "target"'),
     (None, 'carries no alert-rule action setting "target"'),
 ])
-def test_a_setting_naming_no_declared_target_is_unresolved(values, says: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_setting_naming_no_declared_target_is_unresolved(values, says: str) -> None:
     """Anything but a declared target's name becomes one UNRESOLVED notification saying why: never a URL or channel."""
     (note,) = match(_rules(), issue_alert(values)).notifications
     assert note.target.type == UNRESOLVED and note.target.name == "setting:target"

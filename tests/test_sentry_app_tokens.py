@@ -35,7 +35,7 @@ def sentry() -> Iterator[FakeSentryAPI]:
         yield fake
 
 
-def app_settings(tmp_path: Path, sentry: FakeSentryAPI, **extra) -> Settings:  # type: ignore[no-untyped-def]
+def app_settings(tmp_path: Path, sentry: FakeSentryAPI, **extra) -> Settings:
     """A public integration's settings on a private SQLite store, with the fake as its Sentry API."""
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: none\n"
@@ -54,7 +54,7 @@ def installation_webhook(action: str, uuid: str = UUID, code: str | None = CODE)
     return encode_like_sentry(payload)
 
 
-def post_and_deliver(settings: Settings, body: bytes) -> dict:  # type: ignore[type-arg]
+def post_and_deliver(settings: Settings, body: bytes) -> dict:
     """POST one installation webhook to the app, run the worker until its job is sent; its ledger row."""
     from router.app import create_app
 
@@ -106,7 +106,7 @@ def test_a_refused_code_is_a_dead_letter_without_secrets(tmp_path: Path, sentry:
     assert SECRET not in job.last_error and "not-the-code" not in job.last_error
 
 
-def _tokens(settings: Settings, store) -> Tokens:  # type: ignore[no-untyped-def]
+def _tokens(settings: Settings, store) -> Tokens:
     return Tokens(settings, store, SentryApi(settings.sentry_api_base, settings.enrich_timeout))
 
 
@@ -130,7 +130,7 @@ def test_a_token_about_to_expire_is_refreshed_first(tmp_path: Path, sentry: Fake
     refresh = sentry.requests("authorizations")[-1].body
     assert refresh == {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
                        "client_id": CLIENT_ID, "client_secret": SECRET}
-    assert tokens.credential(UUID).token == cred.token   # type: ignore[union-attr]
+    assert tokens.credential(UUID).token == cred.token
     assert len(sentry.requests("authorizations")) == 2
 
 
@@ -142,8 +142,8 @@ def test_a_401_refreshes_and_a_revoked_installation_drops_the_token(tmp_path: Pa
     _install(tokens)
     cred = tokens.credential(UUID)
     sentry.expire_tokens()
-    fresh = tokens.rejected(cred)  # type: ignore[arg-type]
-    assert fresh is not None and fresh.token != cred.token  # type: ignore[union-attr]
+    fresh = tokens.rejected(cred)
+    assert fresh is not None and fresh.token != cred.token
     sentry.revoke(UUID)
     assert tokens.rejected(fresh) is None
     assert store.kv_get(PREFIX + UUID) is None and tokens.credential(UUID) is None
@@ -166,7 +166,7 @@ def test_several_installations_and_the_internal_token(tmp_path: Path, sentry: Fa
     assert internal is not None and (internal.token, internal.org) == ("sntrys_internal_static_token", "acme")
 
 
-def test_tokens_live_in_redis_too(tmp_path: Path, sentry: FakeSentryAPI, redis_server) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_live_in_redis_too(tmp_path: Path, sentry: FakeSentryAPI, redis_server) -> None:
     """With REDIS_URL the token is kept in Redis: another process's store finds and refreshes it."""
     redis_server.flush()
     settings = app_settings(tmp_path, sentry, redis_url=redis_server.url)

@@ -22,7 +22,7 @@ def rules_file(tmp_path: Path) -> Path:
     return path
 
 
-def _action(client, fields, secret: str = SECRET, header: str = "Sentry-App-Signature"):  # type: ignore[no-untyped-def]
+def _action(client, fields, secret: str = SECRET, header: str = "Sentry-App-Signature"):
     body = json.dumps({"fields": fields, "installationId": UUID}).encode()
     headers = {"Content-Type": "application/json", header: sign(body, secret)} if secret else {}
     return client.post("/sentry/alert-rule-action", data=body, headers=headers)
@@ -41,24 +41,24 @@ def _action(client, fields, secret: str = SECRET, header: str = "Sentry-App-Sign
      "target: missing: pick where sentry-router sends this alert (valid choices: backend-mail, oncall)"),
     ("not fields", 400, 'body: "fields" is missing or not a list of {"name", "value"}'),
 ], ids=["valid", "valid-mapping", "not-offered", "url", "missing", "empty", "no-fields"])
-def test_alert_rule_action_answers(client, fields, status: int, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_alert_rule_action_answers(client, fields, status: int, message: str) -> None:
     """200 for a selectable target; 400 {"message"} naming the wrong value and the valid choices otherwise."""
     resp = _action(client, fields)
     assert (resp.status_code, resp.get_json()) == (status, {"message": message})
 
 
 @pytest.mark.parametrize("secret, header", [("", ""), ("wrong-secret", "Sentry-App-Signature")])
-def test_alert_rule_action_unsigned_is_401(client, secret: str, header: str) -> None:  # type: ignore[no-untyped-def]
+def test_alert_rule_action_unsigned_is_401(client, secret: str, header: str) -> None:
     """A request without a valid Sentry-App-Signature is refused with 401."""
     assert _action(client, {"target": "oncall"}, secret, header).status_code == 401
 
 
-def test_alert_rule_action_accepts_the_hook_signature_header(client) -> None:  # type: ignore[no-untyped-def]
+def test_alert_rule_action_accepts_the_hook_signature_header(client) -> None:
     """Like the example app, a Sentry-Hook-Signature over the same body is accepted too."""
     assert _action(client, {"target": "oncall"}, SECRET, "Sentry-Hook-Signature").status_code == 200
 
 
-def test_target_options_list_the_selectable_targets(client) -> None:  # type: ignore[no-untyped-def]
+def test_target_options_list_the_selectable_targets(client) -> None:
     """GET /sentry/options/targets, signed over the empty body: [{label, value}] of selectable targets only."""
     headers = {"Sentry-App-Signature": sign(b"", SECRET)}
     resp = client.get(f"/sentry/options/targets?installationId={UUID}&projectSlug=api", headers=headers)
@@ -69,7 +69,7 @@ def test_target_options_list_the_selectable_targets(client) -> None:  # type: ig
     assert found == [{"label": "On-call (#oncall)", "value": "oncall"}]
 
 
-def test_target_options_unsigned_is_401(client) -> None:  # type: ignore[no-untyped-def]
+def test_target_options_unsigned_is_401(client) -> None:
     """The select's options need the signature as well."""
     assert client.get("/sentry/options/targets").status_code == 401
     assert client.get("/sentry/options/targets", headers={"Sentry-App-Signature": "0" * 64}).status_code == 401

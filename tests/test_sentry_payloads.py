@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.sentry import SUBJECT_PATHS, parse, encode_like_sentry
+from router.sentry import SUBJECT_PATHS, encode_like_sentry, parse
 from router.sentry.payloads import PathError, get_path, load_sample, new_id_like, renew, sample_names, set_path
 
 
@@ -27,7 +27,7 @@ def test_renew_gives_every_sample_a_new_subject(name: str) -> None:
     ("bb78c1407cea4519aa397afc059c793d", lambda v: len(v) == 32 and int(v, 16) >= 0),
     ("run-a", lambda v: v.startswith("run-a-")),
 ])
-def test_new_ids_keep_their_shape(old: object, check) -> None:  # type: ignore[no-untyped-def]
+def test_new_ids_keep_their_shape(old: object, check) -> None:
     """A fresh id has the old one's type and form: numbers stay numbers, UUIDs stay UUIDs, hex stays hex."""
     assert check(new_id_like(old))
 

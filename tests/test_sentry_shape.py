@@ -48,12 +48,12 @@ def test_a_body_of_no_known_shape_keeps_its_header() -> None:
     assert parse(b'{"action": "done", "data": {"widget": {"id": 1}}}', "widget").resource == "widget"
 
 
-def _post(client, resource: str, payload: dict):  # type: ignore[no-untyped-def]
+def _post(client, resource: str, payload: dict):
     body = json.dumps(payload).encode()
     return client.post("/sentry/webhook", data=body, headers=signed_headers(resource, body))
 
 
-def test_metric_labels_are_known_names_or_other(client) -> None:  # type: ignore[no-untyped-def]
+def test_metric_labels_are_known_names_or_other(client) -> None:
     """Invented resources and actions are counted under "other", never as new label values."""
     other = 'router_webhooks_total{action="other",outcome="accepted",resource="other"}'
     issue = 'router_webhooks_total{action="other",outcome="accepted",resource="issue"}'
@@ -74,7 +74,7 @@ def _samples(text: str) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("char", ["\u2028", "\u202e", "\x85", "\x9b"])
-def test_action_is_escaped_in_the_log(client, caplog, char: str) -> None:  # type: ignore[no-untyped-def]
+def test_action_is_escaped_in_the_log(client, caplog, char: str) -> None:
     """Line separators, RTL overrides and C1 controls in `action` reach the log escaped."""
     caplog.set_level(logging.INFO, logger="router.web")
     assert _post(client, "issue", {"action": f"created{char}FORGED", "data": {"issue": {"id": "1"}}}).status_code == 202

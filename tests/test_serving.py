@@ -22,7 +22,7 @@ READ_TIMEOUT = 2
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory) -> Iterator[int]:  # type: ignore[no-untyped-def]
+def web(tmp_path_factory) -> Iterator[int]:
     """`sentry-router web` with ONE process on 127.0.0.1 and a 2 s read deadline; its port."""
     tmp = tmp_path_factory.mktemp("serving")
     (tmp / "rules.yaml").write_text(CONSOLE_RULES)

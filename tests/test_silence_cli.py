@@ -31,20 +31,20 @@ rules:
 
 
 @pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path):
     """Invoke the CLI on a private store (created, as a running router would have) and rules file."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     open_store(Settings(db_path=str(tmp_path / "var" / "router.sqlite3"))).ping()
 
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
+    def invoke(*args: str):
         env = {"ROUTER_DB": str(tmp_path / "var" / "router.sqlite3"), "ROUTER_RULES": str(rules),
                "ROUTER_TEMPLATES": str(tmp_path / "templates"), "REDIS_URL": "", "SENTRY_URL": ""}
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     return invoke
 
 
-def test_add_list_expire_round_trip(run) -> None:  # type: ignore[no-untyped-def]
+def test_add_list_expire_round_trip(run) -> None:
     """add prints the id; list shows it active with its conditions and reason; expire ends it, once."""
     added = run("silence", "add", "-m", "project=api", "-m", "level={gte: error}", "--for", "2h", "--reason", "deploy")
     assert added.exit_code == 0, added.output
@@ -66,7 +66,7 @@ def test_add_list_expire_round_trip(run) -> None:  # type: ignore[no-untyped-def
     (["-m", "project=api", "--until-resolved"], "--until-resolved: needs match.issue_id"),
     (["-m", "project", "--for", "1h"], "expected KEY=VALUE"),
 ])
-def test_add_refuses_an_invalid_silence(run, args: list[str], error: str) -> None:  # type: ignore[no-untyped-def]
+def test_add_refuses_an_invalid_silence(run, args: list[str], error: str) -> None:
     """An invalid silence exits non-zero naming the condition's key path or the option, and stores nothing."""
     result = run("silence", "add", *args)
     assert result.exit_code != 0 and error in result.output
@@ -79,13 +79,13 @@ def test_add_refuses_an_invalid_silence(run, args: list[str], error: str) -> Non
     ("2026-11-30T06:59:00+01:00", "held back: mute_time_interval:night"),
     ("2026-11-30T07:00:00+01:00", "sent"),
 ])
-def test_test_at_shows_the_quiet_hours_verdict(run, at: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+def test_test_at_shows_the_quiet_hours_verdict(run, at: str, verdict: str) -> None:
     """`test --at TIME` says, per notification, whether quiet hours hold it back at that moment."""
     result = run("test", SAMPLE, "--at", at)
     assert result.exit_code == 0 and f'→ log, from rule "all": {verdict}\n' in result.stdout
 
 
-def test_test_at_shows_an_active_silence(run) -> None:  # type: ignore[no-untyped-def]
+def test_test_at_shows_an_active_silence(run) -> None:
     """A silence in the store that matches the payload is named in `test`'s verdict while it is active."""
     silence_id = run("silence", "add", "--issue", "1234567890", "--for", "1h", "--reason", "known").stdout.split()[0]
     result = run("test", SAMPLE, "--at", "2025-06-02T12:30:00+02:00")   # before the silence began

@@ -22,7 +22,7 @@ def _corrupt(path: Path) -> None:
     path.write_bytes(b"this is not a database" + os.urandom(8000))
 
 
-def test_a_corrupt_store_answers_503_with_a_hint(settings: Settings, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_corrupt_store_answers_503_with_a_hint(settings: Settings, tmp_path: Path, caplog) -> None:
     """The app starts on a file that is no database; /-/ready and webhooks answer 503 saying what to do."""
     from router.app import create_app
 

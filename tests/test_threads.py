@@ -330,4 +330,4 @@ def test_card_keys(event: object, key: str) -> None:
     """Issue cards are stored under `thread:{channel}:{issue_id}` as before; incidents under `…:incident:{id}`."""
     from router.channels.slack.cards import card_key
 
-    assert card_key(threaded_target(), event) == key  # type: ignore[arg-type]
+    assert card_key(threaded_target(), event) == key

@@ -11,12 +11,12 @@ from router.verify import sign
 from tests.conftest import ALL_FIXTURES, CONSOLE_RULES, SECRET, fixture_payload, sentry_body, signed_headers
 
 
-def _queued(app) -> int:  # type: ignore[no-untyped-def]
+def _queued(app) -> int:
     return app.extensions["router"].delivery.queue_depth()
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
-def test_every_fixture_is_accepted(client, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_fixture_is_accepted(client, name: str) -> None:
     """Every real sample, signed as Sentry signs it, is answered 202 with its resource and action."""
     resource, action = name.split(".")[:2]
     body = sentry_body(name)
@@ -27,14 +27,14 @@ def test_every_fixture_is_accepted(client, name: str) -> None:  # type: ignore[n
     assert answer["matched"] == ["everything"] and answer["id"]
 
 
-def test_pretty_printed_body_signed_over_its_own_bytes(client) -> None:  # type: ignore[no-untyped-def]
+def test_pretty_printed_body_signed_over_its_own_bytes(client) -> None:
     """We verify bytes, not JSON: a pretty-printed body signed as sent is accepted."""
     body = json.dumps(fixture_payload("issue.created"), indent=2).encode()
     resp = client.post("/sentry/webhook/", data=body, headers=signed_headers("issue", body))
     assert resp.status_code == 202
 
 
-def test_signature_of_reserialised_body_fails(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_signature_of_reserialised_body_fails(app, client) -> None:
     """The original signature does not carry over to a re-serialised body of the same JSON."""
     original = sentry_body("activity_alert.triggered")
     headers = signed_headers("activity_alert", original)
@@ -44,7 +44,7 @@ def test_signature_of_reserialised_body_fails(app, client) -> None:  # type: ign
     assert _queued(app) == 0
 
 
-def test_rotated_secrets_are_all_accepted(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_rotated_secrets_are_all_accepted(app, client) -> None:
     """With several comma-separated secrets configured, a body signed by any of them is accepted."""
     app.extensions["router"].settings = app.extensions["router"].settings.replace(client_secrets=("new", SECRET))
     body = sentry_body("comment.created")
@@ -77,7 +77,7 @@ def _bad_requests() -> list[tuple[str, str, dict, bytes, int]]:
 
 
 @pytest.mark.parametrize("case, method, headers, body, status", _bad_requests(), ids=lambda v: v if isinstance(v, str) else "")
-def test_bad_requests_change_nothing(app, client, case, method, headers, body, status) -> None:  # type: ignore[no-untyped-def]
+def test_bad_requests_change_nothing(app, client, case, method, headers, body, status) -> None:
     """Each malformed request gets its 4xx with a one-line reason, queues nothing, and the process keeps serving."""
     resp = client.open("/sentry/webhook", method=method, data=body, headers=headers)
     assert resp.status_code == status, (case, resp.get_data(as_text=True))
@@ -88,11 +88,11 @@ def test_bad_requests_change_nothing(app, client, case, method, headers, body, s
     assert client.post("/sentry/webhook", data=ok, headers=signed_headers("issue", ok)).status_code == 202
 
 
-def test_secret_never_in_logs_or_answers(client, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_secret_never_in_logs_or_answers(client, caplog) -> None:
     """Neither a good nor a bad request puts the client secret into a log line or an answer."""
     caplog.set_level(logging.DEBUG)
     answers = []
-    for case, method, headers, body, _status in _bad_requests():
+    for _case, method, headers, body, _status in _bad_requests():
         answers.append(client.open("/sentry/webhook", method=method, data=body, headers=headers).get_data(as_text=True))
     body = sentry_body("issue.created")
     answers.append(client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).get_data(as_text=True))
@@ -102,7 +102,7 @@ def test_secret_never_in_logs_or_answers(client, caplog) -> None:  # type: ignor
     assert SECRET not in caplog.text
 
 
-def test_duplicate_by_content_not_request_id(client) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_by_content_not_request_id(client) -> None:
     """The same webhook re-sent with a new Request-ID is answered 202, duplicate, matching nothing."""
     body = sentry_body("issue.created")
     first = client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).get_json()
@@ -111,7 +111,7 @@ def test_duplicate_by_content_not_request_id(client) -> None:  # type: ignore[no
     assert again["id"] == first["id"]   # the answer names the webhook that was accepted
 
 
-def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]
+def test_ops_endpoints(client) -> None:
     """/-/healthy and /-/ready answer 200, /metrics counts webhooks by resource, action and outcome and shows
     the accepted webhooks no worker has taken yet."""
     body = sentry_body("error.created")
@@ -127,7 +127,7 @@ def test_ops_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     assert "router_inbound_waiting 1.0" in text  # no worker runs here: the accepted webhook waits
 
 
-def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:
     """A signed payload whose subject id holds a newline is logged on one line, the newline escaped."""
     caplog.set_level(logging.INFO)
     payload = fixture_payload("issue.created")
@@ -138,7 +138,7 @@ def test_payload_text_cannot_forge_log_lines(client, caplog) -> None:  # type: i
     assert "\n" not in line and "\x1b" not in line and "subject=1\\n2026" in line
 
 
-def test_hot_reload_through_the_running_app(client, rules_file) -> None:  # type: ignore[no-untyped-def]
+def test_hot_reload_through_the_running_app(client, rules_file) -> None:
     """A valid edit routes the next webhook; an invalid one is refused: old rules keep routing, /-/ready and
     /metrics say so, until a good file is back."""
     def post(name: str) -> dict:

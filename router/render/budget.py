@@ -140,7 +140,7 @@ def binop(op: str, left: Any, right: Any) -> None:
 
 
 # -- sizing calls that can make big values -------------------------------------------------------------------
-def _arg(args: tuple, kwargs: Mapping[str, Any], i: int, name: str, default: Any = None) -> Any:
+def _arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], i: int, name: str, default: Any = None) -> Any:
     return args[i] if len(args) > i else kwargs.get(name, default)
 
 
@@ -148,18 +148,18 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, tuple, dict)) else len(str(value))
 
 
-def _format_size(fmt: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _format_size(fmt: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     widths = sum(int(n) for n in _WIDTHS.findall(fmt) if len(n) < 12) if any(c.isdigit() for c in fmt) else 0
     big = any(len(n) >= 12 for n in _WIDTHS.findall(fmt))
     return (10 ** 12 if big else 0) + len(fmt) + widths + sum(_size(v) for v in (*args, *kwargs.values()))
 
 
-def _width(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _width(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     width = _arg(args, kwargs, 0, "width", 80)
     return len(s) + (width if isinstance(width, int) else 0)
 
 
-def _replace(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _replace(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     old, new = str(_arg(args, kwargs, 0, "old", "")), str(_arg(args, kwargs, 1, "new", ""))
     count = _arg(args, kwargs, 2, "count", None)
     hits = len(s) + 1 if not old else s.count(old)
@@ -168,7 +168,7 @@ def _replace(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
     return len(s) + hits * max(len(new) - len(old), 0)
 
 
-def _indent(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _indent(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     width = _arg(args, kwargs, 0, "width", 4)
     return len(s) + (s.count("\n") + 1) * (width if isinstance(width, int) else len(str(width)))
 
@@ -177,31 +177,33 @@ def _join(sep: str, items: Any) -> int:
     return len(sep) * len(items) if hasattr(items, "__len__") else 0
 
 
-def _wordwrap(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _wordwrap(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     width, wrap = _arg(args, kwargs, 0, "width", 79), _arg(args, kwargs, 2, "wrapstring", "\n")
     return len(s) + (len(s) // max(width if isinstance(width, int) else 1, 1) + 1) * len(str(wrap or "\n"))
 
 
-def _translate(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _translate(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     table = _arg(args, kwargs, 0, "table", {})
-    longest = max((len(v) for v in table.values() if isinstance(v, str)), default=1) if isinstance(table, Mapping) else 1
+    if not isinstance(table, Mapping):
+        return len(s)
+    longest = max((len(v) for v in table.values() if isinstance(v, str)), default=1)
     return len(s) * longest
 
 
-def _expandtabs(s: str, args: tuple, kwargs: Mapping[str, Any]) -> int:
+def _expandtabs(s: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     size = _arg(args, kwargs, 0, "tabsize", 8)
     return len(s) + s.count("\t") * (size if isinstance(size, int) else 8)
 
 
 # methods of str (and the filters of the same name) whose result can be far bigger than their inputs
-STR_SIZERS: dict[str, Callable[[str, tuple, Mapping[str, Any]], int]] = {
+STR_SIZERS: dict[str, Callable[[str, tuple[Any, ...], Mapping[str, Any]], int]] = {
     "center": _width, "ljust": _width, "rjust": _width, "zfill": _width, "expandtabs": _expandtabs,
     "replace": _replace, "translate": _translate,
     "join": lambda s, a, k: _join(s, _arg(a, k, 0, "iterable", ())),
     "format": lambda s, a, k: _format_size(s, a, k),
     "format_map": lambda s, a, k: _format_size(s, (), _arg(a, k, 0, "mapping", {}) or {}),
 }
-FILTER_SIZERS: dict[str, Callable[[Any, tuple, Mapping[str, Any]], int]] = {
+FILTER_SIZERS: dict[str, Callable[[Any, tuple[Any, ...], Mapping[str, Any]], int]] = {
     "center": lambda v, a, k: _width(str(v), a, k), "replace": lambda v, a, k: _replace(str(v), a, k),
     "indent": lambda v, a, k: _indent(str(v), a, k), "wordwrap": lambda v, a, k: _wordwrap(str(v), a, k),
     "format": lambda v, a, k: _format_size(str(v), a, k),
@@ -215,7 +217,7 @@ def _listed(items: Any) -> Any:
     return items if hasattr(items, "__len__") or isinstance(items, (str, Mapping)) else list(items)
 
 
-def before_call(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> tuple:
+def before_call(func: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
     """Size a call to a str method that can grow its result (the args, a lazy `join` input listed); check
     the clock for any call."""
     name = getattr(func, "__name__", "")
@@ -233,7 +235,7 @@ def before_call(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> tuple:
     return args
 
 
-def before_filter(name: str, value: Any, args: tuple, kwargs: Mapping[str, Any]) -> Any:
+def before_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     """Size a call of one of FILTER_SIZERS (the value, a lazy `join` input listed); check the clock."""
     sizer = FILTER_SIZERS[name]
     if name == "join":

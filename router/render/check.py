@@ -22,7 +22,8 @@ SLOW_FILE = 5   # render budgets one template file may use in all, over every sa
 KINDS = ({"kind": "card"}, {"kind": "reply", "suppressed": 3}, {"kind": "update", "status": "Resolved"},
          {"kind": "card", "count": 3, "group": "project=api", "digest": [   # what a digest (pacing, `group`) lists
              {"title": "ZeroDivisionError", "link": "https://sentry.example.com/issues/1/", "what": "New issue",
-              "emoji": "🔴", "count": 2}, {"title": "KeyError", "link": "", "what": "Error", "emoji": "🟠", "count": 1}]})
+              "emoji": "🔴", "count": 2},
+             {"title": "KeyError", "link": "", "what": "Error", "emoji": "🟠", "count": 1}]})
 
 
 def samples() -> Iterator[tuple[str, Any]]:
@@ -75,7 +76,8 @@ def _check_file(renderer: Renderer, name: str, path: str, events: list[tuple[str
     return []
 
 
-def _context(renderer: Renderer, event: Any, target: Target, rule: Rule, notification: dict) -> dict:
+def _context(renderer: Renderer, event: Any, target: Target, rule: Rule,
+             notification: dict[str, Any]) -> dict[str, Any]:
     from router.render.context import build_context
     return build_context(event, target, rule, notification, renderer.sentry_url or "https://sentry.example.com")
 

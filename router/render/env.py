@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, Undefined, nodes
-from jinja2.visitor import NodeTransformer
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from router.render import budget
@@ -40,7 +40,7 @@ def slack_marks(text: str) -> str:
     return _FORMATTING.sub(lambda m: "<!date^00000000^{_}|" + m.group() + ">", text) if _MARKS(text) else text
 
 
-def _MARKS(text: str) -> bool:  # noqa: N802  (the cheap test before the regex)
+def _MARKS(text: str) -> bool:  # the cheap test before the regex
     return "*" in text or "_" in text or "~" in text or "`" in text
 
 
@@ -102,9 +102,10 @@ class _Clocked(NodeTransformer):
     def __init__(self, env: Env) -> None:
         self.env = env
 
-    def _call(self, name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
+    def _call(self, name: str, args: list[nodes.Node], lineno: int) -> nodes.Call:
         call = nodes.Call(nodes.EnvironmentAttribute(name), args, [], None, None)
-        return call.set_lineno(lineno).set_environment(self.env)  # type: ignore[return-value]
+        call.set_lineno(lineno).set_environment(self.env)  # each returns the node itself, typed as a plain Node
+        return call
 
     def visit_For(self, node: nodes.For) -> nodes.For:
         self.generic_visit(node)

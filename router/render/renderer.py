@@ -75,7 +75,7 @@ class Renderer:
         self._lock = threading.Lock()
 
     def choose(self, names: tuple[str, ...], form: str) -> str:
-        """The first name with a file in `form`, or failing that in the `text` form (`issue.slack.j2`, `issue.text.j2`, …)."""
+        """The first name with a file in `form`, or failing that in `text` (`issue.slack.j2`, `issue.text.j2`, …)."""
         key = (names, form)
         found = self._chosen.get(key)
         if found is None:
@@ -125,7 +125,7 @@ class Renderer:
         return assemble(parts, form, name, ctx)
 
 
-class _Chain(list):  # type: ignore[type-arg]
+class _Chain(list[Any]):
     """A block's override chain whose first entry records what it renders (`index` still sees the real functions)."""
 
     def __init__(self, name: str, funcs: list[Any], captured: dict[str, str]) -> None:
@@ -145,7 +145,7 @@ class _Chain(list):  # type: ignore[type-arg]
         return recording
 
 
-class _Blocks(dict):  # type: ignore[type-arg]
+class _Blocks(dict[str, Any]):
     """Context.blocks that hands out recording chains, so one pass of the template yields every block's text."""
 
     def __init__(self, blocks: dict[str, list[Any]], captured: dict[str, str]) -> None:

@@ -72,7 +72,8 @@ class Group:
     def explain(self, event: SentryEvent) -> CondResult:
         """The combination's result with every child's (no short-circuit: show everything)."""
         kids = tuple(c.explain(event) for c in self.children)
-        held = {"all": all, "any": any}.get(self.kind, lambda rs: not all(rs))(k.held for k in kids)
+        helds = [k.held for k in kids]
+        held = all(helds) if self.kind == "all" else any(helds) if self.kind == "any" else not all(helds)
         return CondResult({"all": "all of", "any": "any of", "not": "not"}[self.kind], held, "", kids)
 
 
@@ -129,8 +130,8 @@ class Compiler:
         elif head == "settings" and (not dot or len(parts) != 1):
             self.report(line, path, 'expected settings.<name>: one alert-rule action setting, like settings.target')
         elif head not in ENVELOPE + SHORTCUTS:
-            self.report(line, path, "unknown field (expected resource, action, actor.*, installation.*, data.*, settings.*, "
-                                    f"or a shortcut: {', '.join(SHORTCUTS)})")
+            self.report(line, path, "unknown field (expected resource, action, actor.*, installation.*, data.*, "
+                                    f"settings.*, or a shortcut: {', '.join(SHORTCUTS)})")
         else:
             return True
         return False
@@ -174,11 +175,15 @@ class Compiler:
     def operator(self, field: str, op: str, arg: Any, path: Path, line: int) -> ops.Predicate | None:
         """Compile one operator with its argument; report a wrong argument."""
         if op == "eq":
-            return self.equality(field, arg, path, line) if not isinstance(arg, LList) else \
-                self._bad(line, path, "expected a single value (use in: for any of a list)")
+            if not isinstance(arg, LList):
+                return self.equality(field, arg, path, line)
+            self.report(line, path, "expected a single value (use in: for any of a list)")
+            return None
         if op == "in":
-            return self.equality(field, arg, path, line) if isinstance(arg, LList) else \
-                self._bad(line, path, f"expected a list of values, got {kind(arg)}")
+            if isinstance(arg, LList):
+                return self.equality(field, arg, path, line)
+            self.report(line, path, f"expected a list of values, got {kind(arg)}")
+            return None
         if op == "not":
             if isinstance(arg, LMap):
                 inner = self.value(field, arg, path, line)
@@ -186,7 +191,10 @@ class Compiler:
             inner_pred = self.equality(field, arg, path, line)
             return ops.negate(inner_pred) if inner_pred else None
         if op == "exists":
-            return ops.exists(arg) if isinstance(arg, bool) else self._bad(line, path, f"expected true or false, got {kind(arg)}")
+            if isinstance(arg, bool):
+                return ops.exists(arg)
+            self.report(line, path, f"expected true or false, got {kind(arg)}")
+            return None
         if op in ("regex", "glob", "contains"):
             return self.textual(op, arg, path, line)
         return self.ordered(field, op, arg, path, line)
@@ -198,33 +206,34 @@ class Compiler:
         for one in args:
             if op == "contains":
                 if not ops.is_scalar(one) or one is None:
-                    return self._bad(line, path, f"expected a value, got {kind(one)}")
+                    self.report(line, path, f"expected a value, got {kind(one)}")
+                    return None
                 preds.append(ops.contains(one))
                 continue
             if not isinstance(one, str):
-                return self._bad(line, path, f"expected a {'regular expression' if op == 'regex' else 'glob pattern'} "
-                                             f"as text, got {kind(one)}")
+                self.report(line, path, f"expected a {'regular expression' if op == 'regex' else 'glob pattern'} "
+                                        f"as text, got {kind(one)}")
+                return None
             try:
                 preds.append(ops.regex(compile_regex(one) if op == "regex" else compile_glob(one)))
             except PatternError as exc:
                 what = "regular expression" if op == "regex" else "glob pattern"
-                return self._bad(line, path, f"bad {what} {show(one)}: {exc}")
+                self.report(line, path, f"bad {what} {show(one)}: {exc}")
+                return None
         return preds[0] if len(preds) == 1 else ops.any_of(preds)
 
     def ordered(self, field: str, op: str, arg: Any, path: Path, line: int) -> ops.Predicate | None:
         """gt / gte / lt / lte: a number, or a level name on `level`."""
         if field == "level":
             if arg not in LEVELS:
-                return self._bad(line, path, f'unknown level {show(plain(arg))} (expected one of {", ".join(LEVELS)})')
+                self.report(line, path, f'unknown level {show(plain(arg))} (expected one of {", ".join(LEVELS)})')
+                return None
             return ops.ordering(op, ops.LEVEL_RANK[arg], level=True)
         bound = ops.number(arg) if not isinstance(arg, str) else None
         if bound is None:
-            return self._bad(line, path, f"expected a number, got {show(plain(arg))} (only level compares names)")
+            self.report(line, path, f"expected a number, got {show(plain(arg))} (only level compares names)")
+            return None
         return ops.ordering(op, bound, level=False)
-
-    def _bad(self, line: int, path: Path, message: str) -> None:
-        self.report(line, path, message)
-        return None
 
 
 def _single(group: Group) -> Any:

@@ -1,4 +1,5 @@
-"""Routing tests as code: `sentry-router test --expect CASES.yaml` (what `amtool config routes test` is to Alertmanager).
+"""Routing tests as code: `sentry-router test --expect CASES.yaml` (what `amtool config routes test` is to
+Alertmanager).
 
     cases:
       - name: new backend errors page oncall      # optional; shown in the report
@@ -74,7 +75,7 @@ def load_cases(path: str) -> list[Case]:
     if not isinstance(items, LList) or not items:
         raise CasesError([f"{path}:{getattr(root, 'line', 1)}: expected `cases:`, a list of cases"])
     cases, errors = [], []
-    for i, (item, line) in enumerate(zip(items, items.item_lines)):
+    for i, (item, line) in enumerate(zip(items, items.item_lines, strict=False)):
         try:
             cases.append(_case(item, line, i, Path(path).parent))
         except ValueError as exc:

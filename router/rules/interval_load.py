@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,7 +72,9 @@ class IntervalCompiler:
             self.report(line, path, f"expected a mapping of {', '.join(KEYS)}, got {_kind(spec)}")
             return None
         self._unknown(spec, KEYS, path)
-        at = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+        def at(key: str) -> int:
+            return spec.value_lines.get(key, spec.line)
+
         fields: dict[str, Any] = {}
         if "times" in spec:
             fields["times"] = self.times(spec["times"], (*path, "times"), at("times"))
@@ -86,21 +88,25 @@ class IntervalCompiler:
     def times(self, spec: Any, path: Path, line: int) -> Ranges | None:
         """`times: [{start_time: "HH:MM", end_time: "HH:MM"}, …]`."""
         if not isinstance(spec, LList) or not spec:
-            return self._bad(line, path, f"expected a list of {{start_time: HH:MM, end_time: HH:MM}}, got {_kind(spec)}")
+            self.report(line, path,
+                        f"expected a list of {{start_time: HH:MM, end_time: HH:MM}}, got {_kind(spec)}")
+            return None
         out = []
         for i, item in enumerate(spec):
             where, iline = (*path, i), spec.item_lines[i]
             if not isinstance(item, LMap):
-                return self._bad(iline, where, f"expected {{start_time: HH:MM, end_time: HH:MM}}, got {_kind(item)}")
+                self.report(iline, where, f"expected {{start_time: HH:MM, end_time: HH:MM}}, got {_kind(item)}")
+                return None
             self._unknown(item, ("start_time", "end_time"), where)
             ends = [self.clock(item.get(k), (*where, k), item.value_lines.get(k, item.line), k in item)
                     for k in ("start_time", "end_time")]
-            if None in ends:
-                return None
             start, end = ends
+            if start is None or end is None:
+                return None
             if start >= end:
-                return self._bad(iline, where, f"start_time {_hhmm(start)} is not before end_time {_hhmm(end)} "
-                                 "(an interval over midnight is two: 22:00-24:00 and 00:00-06:00)")
+                self.report(iline, where, f"start_time {_hhmm(start)} is not before end_time {_hhmm(end)} "
+                            "(an interval over midnight is two: 22:00-24:00 and 00:00-06:00)")
+                return None
             out.append((start, end))
         return tuple(out)
 
@@ -109,21 +115,26 @@ class IntervalCompiler:
         m = _TIME.match(value) if isinstance(value, str) else None
         if m is None or int(m[2]) > 59 or int(m[1]) * 60 + int(m[2]) > 24 * 60:
             got = "missing" if not present else f"got {_kind(value)}"
-            return self._bad(line, path, f"{got} (expected a time of day HH:MM, 00:00 to 24:00, quoted)")
+            self.report(line, path, f"{got} (expected a time of day HH:MM, 00:00 to 24:00, quoted)")
+            return None
         return int(m[1]) * 60 + int(m[2])
 
     def ranges(self, spec: Any, parse: Any, path: Path, line: int) -> Ranges | None:
         """A list of values or `start:end` ranges, each parsed by `parse` (value or error text)."""
         if not isinstance(spec, LList) or not spec:
-            return self._bad(line, path, f"expected a list of values or start:end ranges, got {_kind(spec)}")
+            self.report(line, path, f"expected a list of values or start:end ranges, got {_kind(spec)}")
+            return None
         out = []
         for i, item in enumerate(spec):
             text = str(item) if isinstance(item, (str, int)) and not isinstance(item, bool) else None
             parts = text.split(":") if text is not None else []
-            values = [parse(p.strip()) for p in parts] if 1 <= len(parts) <= 2 else ["expected a value or start:end"]
+            values: list[Any] = ["expected a value or start:end"]
+            if 1 <= len(parts) <= 2:
+                values = [parse(p.strip()) for p in parts]
             problem = next((v for v in values if isinstance(v, str)), None) or _order(path[-1], values)
             if problem:
-                return self._bad(spec.item_lines[i], (*path, i), f"{_kind(item)}: {problem}")
+                self.report(spec.item_lines[i], (*path, i), f"{_kind(item)}: {problem}")
+                return None
             out.append((values[0], values[-1]))
         return tuple(out)
 
@@ -131,22 +142,19 @@ class IntervalCompiler:
         """An IANA time zone name (Europe/Berlin), or UTC."""
         if isinstance(value, str) and value.strip():
             if value.strip().upper() == "UTC":
-                return timezone.utc
+                return UTC
             try:
                 return ZoneInfo(value.strip())
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-        return self._bad(line, path, f"unknown time zone {_kind(value)} (expected an IANA name like "
-                                     "Europe/Berlin or America/New_York, or UTC)")
+        self.report(line, path, f"unknown time zone {_kind(value)} (expected an IANA name like "
+                                "Europe/Berlin or America/New_York, or UTC)")
+        return None
 
     def _unknown(self, mapping: LMap, allowed: tuple[str, ...], path: Path) -> None:
         from router.rules.targets import unknown_keys
 
         unknown_keys(mapping, allowed, path, self.report)
-
-    def _bad(self, line: int, path: Path, message: str) -> None:
-        self.report(line, path, message)
-        return None
 
 
 def _named(names: tuple[str, ...], what: str, text: str, numbers: range) -> int | str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 Ranges = tuple[tuple[int, int], ...]
@@ -26,7 +26,7 @@ class Entry:
     days_of_month: Ranges = ()   # 1..31, or -1 (last day) .. -31
     months: Ranges = ()          # 1..12
     years: Ranges = ()
-    location: Any = timezone.utc
+    location: Any = UTC
 
     def holds(self, moment: datetime) -> bool:
         """Whether `moment` (timezone-aware) falls in this entry, read in its location."""

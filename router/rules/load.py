@@ -234,7 +234,9 @@ class _Loader:
             self.report(line, path, f"expected a mapping with name:, match: and notify:, got {kind(spec)}")
             return None
         unknown_keys(spec, RULE_KEYS, path, self.report)
-        at = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+        def at(key: str) -> int:
+            return spec.value_lines.get(key, spec.line)
+
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip():
             got = "missing" if "name" not in spec else f"got {kind(name)}"
@@ -244,17 +246,20 @@ class _Loader:
         else:
             seen[name] = at("name")
         if "match" not in spec:
-            self.report(spec.line, (*path, "match"), "missing (expected a mapping of conditions; {} matches everything)")
+            self.report(spec.line, (*path, "match"),
+                        "missing (expected a mapping of conditions; {} matches everything)")
         match = self.compiler.block(spec.get("match"), (*path, "match"), at("match")) if "match" in spec else None
         notify, notify_settings = self.notify(spec, path, targets)
         stop = spec.get("stop", False)
         if not isinstance(stop, bool):
             self.report(at("stop"), (*path, "stop"), f"expected true or false, got {kind(stop)}")
         elif not notify and not notify_settings and not stop and "notify" not in spec:
-            self.report(spec.line, (*path, "notify"), "missing: this rule notifies nobody (add notify: [TARGET], or stop: true)")
+            self.report(spec.line, (*path, "notify"),
+                        "missing: this rule notifies nobody (add notify: [TARGET], or stop: true)")
         template = spec.get("template")
         if template is not None and (not isinstance(template, str) or not _TEMPLATE_NAME.match(template)):
-            self.report(at("template"), (*path, "template"), f"expected a template name like issue, got {kind(template)}")
+            self.report(at("template"), (*path, "template"),
+                        f"expected a template name like issue, got {kind(template)}")
         throttle = self.duration(spec["throttle"], (*path, "throttle"), at("throttle")) if "throttle" in spec else None
         description = spec.get("description", "")
         if not isinstance(description, str):
@@ -272,7 +277,9 @@ class _Loader:
             self.report(line, path, f"expected a mapping with by:, wait: and interval:, got {kind(spec)}")
             return None
         unknown_keys(spec, GROUP_KEYS, path, self.report)
-        at = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+        def at(key: str) -> int:
+            return spec.value_lines.get(key, spec.line)
+
         by = spec.get("by", LList())
         keys = [by] if isinstance(by, str) else list(by) if isinstance(by, LList) else None
         if keys is None or not all(isinstance(k, str) for k in keys):
@@ -296,11 +303,12 @@ class _Loader:
         lines = list(value.item_lines) if isinstance(value, LList) else [line]
         if not items or not all(isinstance(n, (str, LMap)) for n in items):
             hint = " (or leave notify: out and set stop: true)" if spec.get("stop") is True else ""
-            self.report(line, (*path, "notify"), f"expected a target name or a list of target names, got {kind(value)}{hint}")
+            self.report(line, (*path, "notify"),
+                        f"expected a target name or a list of target names, got {kind(value)}{hint}")
             return (), ()
         known = ", ".join(sorted(targets)) or "none: add a targets: block"
         names, settings = [], []
-        for n, at in zip(items, lines):
+        for n, at in zip(items, lines, strict=False):
             if isinstance(n, LMap):
                 setting = self.setting_item(n, (*path, "notify"), at)
                 settings.extend([setting] if setting else [])

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from router.rules.conditions import Check, CondResult, Group
 from router.masking import one_line
+from router.rules.conditions import Check, CondResult, Group
 from router.rules.model import UNRESOLVED, MatchResult, Notification, Rule, RuleSet, Target
 from router.sentry import SentryEvent
 from router.sentry.app import action_settings
@@ -88,7 +88,7 @@ def _all(kids: tuple[Test, ...]) -> Test:
         return kids[0]
 
     def holds(event: SentryEvent) -> bool:
-        for kid in kids:
+        for kid in kids:  # noqa: SIM110 - a plain loop: no generator object per event on the hot path
             if not kid(event):
                 return False
         return True

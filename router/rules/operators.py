@@ -22,8 +22,8 @@ LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
 # messages at 8,192 characters) and the list items contains looks at. Depth is bounded when parsing.
 MAX_TEXT = 8192
 MAX_ITEMS = 1000
-_ORDERING = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
-             "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+_ORDERING: dict[str, Callable[[float, float], bool]] = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+                                                      "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
 
 
 def is_scalar(value: Any) -> bool:
@@ -122,9 +122,6 @@ def ordering(op: str, bound: float, level: bool) -> Predicate:
     compare = _ORDERING[op]
 
     def pred(actual: Any) -> bool:
-        if level:
-            rank = LEVEL_RANK.get(actual) if isinstance(actual, str) else None
-        else:
-            rank = number(actual)
+        rank = (LEVEL_RANK.get(actual) if isinstance(actual, str) else None) if level else number(actual)
         return rank is not None and compare(rank, bound)
     return pred

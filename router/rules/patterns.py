@@ -68,7 +68,7 @@ def compile_regex(pattern: str) -> Matcher:
     return _memo(_fullmatch(compiled))
 
 
-def _fullmatch(compiled: re2._Regexp) -> Matcher:
+def _fullmatch(compiled: re2._Regexp[str]) -> Matcher:
     """RE2's own Match on UTF-8 bytes: 6x cheaper per call than the wrapper's re-style fullmatch()."""
     raw, anchor = getattr(compiled, "_regexp", None), getattr(getattr(re2, "_re2", None), "RE2", None)
     if raw is None or anchor is None:   # a future wrapper without these internals: the public API
@@ -77,7 +77,8 @@ def _fullmatch(compiled: re2._Regexp) -> Matcher:
 
     def fullmatch(value: str) -> bool:
         data = value.encode("utf-8", "surrogatepass")
-        return run(both, data, 0, len(data))[0][0] >= 0
+        start: int = run(both, data, 0, len(data))[0][0]
+        return start >= 0
     return fullmatch
 
 

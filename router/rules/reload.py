@@ -3,8 +3,9 @@
 `maybe_reload()` is cheap enough to call on every request: it looks at the file at most once per
 interval and compares inode, size and mtime (so editors and config maps that replace the file
 by rename are seen). `watch()` also calls it from a background thread, so every process (each web
-worker and the delivery worker) takes a change within one interval, whether it gets requests or not. An invalid new file is refused: the old rules keep routing, the errors are
-logged and kept in `last_error`, and `last_load_ok` turns False until a good file is loaded.
+worker and the delivery worker) takes a change within one interval, whether it gets requests or not.
+An invalid new file is refused: the old rules keep routing, the errors are logged and kept in
+`last_error`, and `last_load_ok` turns False until a good file is loaded.
 """
 
 from __future__ import annotations

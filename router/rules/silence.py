@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -76,7 +76,7 @@ def rfc3339(t: float | None) -> str | None:
     """Epoch seconds as RFC 3339 in UTC (`2026-11-29T15:00:00Z`), None as None."""
     if t is None:
         return None
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_time(value: Any) -> float | None:
@@ -123,11 +123,12 @@ def new_silence(spec: Any, now: float, silence_id: str) -> Silence:
     if starts is None:
         errors.append("starts_at: expected an RFC 3339 time with an offset, like 2026-11-29T18:00:00Z")
     ends, issue = _end(spec, starts or now, errors)
-    texts = {k: spec.get(k, "") or "" for k in ("reason", "created_by")}
+    texts: dict[str, Any] = {k: spec.get(k, "") or "" for k in ("reason", "created_by")}
     errors += [f"{k}: expected text of at most {MAX_TEXT} characters" for k, v in texts.items()
                if not isinstance(v, str) or len(v) > MAX_TEXT]
     if errors:
         raise SilenceError(errors)
+    assert isinstance(match, Mapping)  # no error above means match is a non-empty mapping
     return Silence(id=silence_id, match=dict(match), starts_at=starts or now, ends_at=ends, created_at=now,
                    issue_id=issue, **texts)
 

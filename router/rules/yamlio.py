@@ -4,7 +4,7 @@ reporting, `${VAR}` substitution, and no YAML 1.1 surprises (`no`, `on`, `2024-0
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -13,7 +13,7 @@ Path = tuple[str | int, ...]
 Report = Callable[[int, Path, str], None]   # (line, path from the document root, message)
 
 
-class LMap(dict):  # type: ignore[type-arg]
+class LMap(dict[Any, Any]):
     """A YAML mapping that remembers where it, its keys and its values are (1-based lines)."""
 
     line: int
@@ -22,7 +22,7 @@ class LMap(dict):  # type: ignore[type-arg]
     duplicates: list[tuple[Any, int, int]]      # (key, line, line of the first occurrence)
 
 
-class LList(list):  # type: ignore[type-arg]
+class LList(list[Any]):
     """A YAML sequence that remembers its line and each item's line."""
 
     line: int
@@ -45,11 +45,11 @@ class _PyLoader(yaml.SafeLoader):
     """SafeLoader with line-aware containers and YAML 1.2-style booleans (only true/false)."""
 
 
-class _Loader(getattr(yaml, "CSafeLoader", _PyLoader)):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", _PyLoader)):  # type: ignore[misc]  # base chosen at import: libyaml's
     """The same, parsed by libyaml when it is installed (about 10x faster on big files)."""
 
 
-def _setup(loader: type) -> None:
+def _setup(loader: type[yaml.SafeLoader]) -> None:
     # Only true/false are booleans; yes/no/on/off stay text (`tags.handled: no` means the string "no").
     # Timestamps stay text too: they are compared with payload strings.
     drop = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
@@ -73,7 +73,7 @@ def _refuse_tag(loader: _Loader, node: yaml.Node) -> None:
                                             node.start_mark)
 
 
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LMap]:
     result = LMap()
     result.line, result.key_lines, result.value_lines, result.duplicates = node.start_mark.line + 1, {}, {}, []
     yield result
@@ -90,7 +90,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LMap:
         result[key] = loader.construct_object(value_node, deep=True)
 
 
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LList:
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterator[LList]:
     result = LList()
     result.line, result.item_lines = node.start_mark.line + 1, [n.start_mark.line + 1 for n in node.value]
     yield result
@@ -210,7 +210,8 @@ def substitute(tree: Any, environ: Mapping[str, str], report: Report) -> Any:
 def _sub(value: Any, path: Path, line: int, env: Mapping[str, str], report: Report) -> Any:
     if isinstance(value, LMap):
         for key, dup_line, first in value.duplicates:
-            report(dup_line, (*path, key), f"duplicate key (first given on line {first}; YAML would keep only the last)")
+            report(dup_line, (*path, key),
+                   f"duplicate key (first given on line {first}; YAML would keep only the last)")
         out = LMap()
         out.line, out.key_lines, out.value_lines, out.duplicates = value.line, value.key_lines, value.value_lines, []
         for key, item in value.items():

@@ -6,7 +6,6 @@ details.py: the human-facing facts templates need (summary text, Seer run, prepr
 """
 
 from router.sentry.body import MAX_DEPTH, BadPayload
-from router.sentry.shape import body_resource, label
 from router.sentry.event import (
     KNOWN_ACTIONS,
     KNOWN_RESOURCES,
@@ -21,6 +20,7 @@ from router.sentry.event import (
     parse,
     thaw,
 )
+from router.sentry.shape import body_resource, label
 
 __all__ = ["KNOWN_ACTIONS", "KNOWN_RESOURCES", "LEVELS", "MAX_DEPTH", "MISSING", "SUBJECT_PATHS", "BadPayload",
            "SentryEvent", "body_resource", "build", "encode_like_sentry", "issue_link", "label", "lookup", "parse",

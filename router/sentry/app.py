@@ -44,7 +44,8 @@ def _metric_action_settings(event: SentryEvent) -> Any:
         for trigger in triggers:
             if not isinstance(trigger, Mapping) or trigger.get("label") != label:
                 continue
-            for action in trigger.get("actions") if isinstance(trigger.get("actions"), list) else ():
+            actions = trigger.get("actions")
+            for action in actions if isinstance(actions, list) else ():
                 if not isinstance(action, Mapping) or "settings" not in action:
                     continue
                 owner = action.get("sentry_app_installation_uuid")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -86,7 +86,8 @@ def _same(value: Any) -> Any:
 
 
 # how a distinguishing field is reduced to what does not move between tries
-_NORMALISE = {"data.issue.statusDetails": _status_details, "data": lambda value: _steady(value)}
+_NORMALISE: dict[str, Callable[[Any], Any]] = {"data.issue.statusDetails": _status_details,
+                                                "data": lambda value: _steady(value)}
 
 
 def _get(roots: Mapping[str, Any], path: str) -> Any:

@@ -122,7 +122,8 @@ def parse(body: bytes, resource: str | None, request_id: str = "", received_at: 
         raise BadPayload("empty body (expected a JSON object)")
     payload = decode(body)
     if not isinstance(payload, dict):
-        raise BadPayload(f"body is a JSON {type(payload).__name__ if payload is not None else 'null'}, expected an object")
+        kind = type(payload).__name__ if payload is not None else "null"
+        raise BadPayload(f"body is a JSON {kind}, expected an object")
     action = payload.get("action")
     if not isinstance(action, str):
         raise BadPayload("body: \"action\" is missing or not a string")
@@ -141,7 +142,8 @@ def build(resource: str, payload: Mapping[str, Any], *, request_id: str = "", re
     """Build an event from an already-parsed payload dict."""
     actor = payload.get("actor") if isinstance(payload.get("actor"), dict) else None
     inst = payload.get("installation") if isinstance(payload.get("installation"), dict) else None
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}  # a null/odd `data` routes as empty
+    raw_data = payload.get("data")
+    data = raw_data if isinstance(raw_data, dict) else {}  # a null/odd `data` routes as empty
     if not body_sha256:
         body_sha256 = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     event = SentryEvent(resource=resource, action=str(payload["action"]), data=data, actor=actor,
@@ -159,7 +161,7 @@ def lookup(event: SentryEvent, path: str) -> Any:
     roots: dict[str, Any] = {"data": event.data, "actor": event.actor, "installation": event.installation}
     if head == "tags" and rest:  # tag keys hold dots themselves (browser.name, os.name)
         tags = event.shortcuts.get("tags", {})
-        return tags[rest] if rest in tags else MISSING
+        return tags.get(rest, MISSING)
     if head == "settings" and rest:  # the alert-rule action settings chosen in Sentry (app.py)
         from router.sentry.app import action_settings
 

@@ -72,8 +72,8 @@ def set_path(payload: dict[str, Any], path: str, value: Any) -> None:
         obj = _step(obj, key, path)
     if isinstance(obj, dict):
         obj[last] = value
-    elif isinstance(obj, list) and _index(obj, last) is not None:
-        obj[_index(obj, last)] = value  # type: ignore[index]
+    elif isinstance(obj, list) and (i := _index(obj, last)) is not None:
+        obj[i] = value
     else:
         raise PathError(f"{path}: {last!r} cannot be set inside {type(obj).__name__}")
 
@@ -81,8 +81,8 @@ def set_path(payload: dict[str, Any], path: str, value: Any) -> None:
 def _step(obj: Any, key: str, path: str) -> Any:
     if isinstance(obj, dict) and key in obj:
         return obj[key]
-    if isinstance(obj, list) and _index(obj, key) is not None:
-        return obj[_index(obj, key)]  # type: ignore[index]
+    if isinstance(obj, list) and (i := _index(obj, key)) is not None:
+        return obj[i]
     raise PathError(f"{path}: no {key!r} here")
 
 

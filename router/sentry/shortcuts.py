@@ -17,8 +17,8 @@ _MAIN_OBJECT = {"issue": "issue", "activity_alert": "issue", "error": "error", "
 
 def dig(obj: Any, *keys: str | int) -> Any:
     """The value at `keys` inside nested mappings and lists (negative indices allowed), or None."""
-    for key in keys:
-        if (type(obj) is dict or isinstance(obj, Mapping)) and key in obj:  # dict first: the ABC check is slow
+    for key in keys:  # dict first: the ABC check is slow
+        if (type(obj) is dict or isinstance(obj, Mapping)) and key in obj:  # noqa: SIM114 - each arm narrows obj
             obj = obj[key]
         elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
             obj = obj[key]
@@ -34,9 +34,9 @@ def _main_object(resource: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj if type(obj) is dict or isinstance(obj, Mapping) else {}
 
 
-def _tags(raw: Any) -> dict[str, str]:
+def _tags(raw: Any) -> dict[str, Any]:
     """Event tags arrive as [key, value] pairs (or {key, value} objects); give them as a mapping."""
-    tags: dict[str, str] = {}
+    tags: dict[str, Any] = {}
     for item in raw if isinstance(raw, list) else []:
         if isinstance(item, (list, tuple)) and len(item) == 2:
             tags[str(item[0])] = item[1]

@@ -6,7 +6,6 @@ Errors never carry a token: what Sentry answers is cut short and masked, and tok
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -44,13 +43,13 @@ class SentryApi:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - the configured API URL
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw = resp.read(MAX_ANSWER)
         except urllib.error.HTTPError as exc:
             text = exc.read(300).decode("utf-8", "replace") if exc.fp else ""
             raise ApiError(exc.code, f"Sentry API {method} {path}: HTTP {exc.code} "
                                      f"{one_line(mask(text, hidden))[:200]}".rstrip()) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             why = getattr(exc, "reason", exc)
             raise ApiError(0, f"Sentry API {method} {path}: cannot reach {self.base_url}: "
                               f"{one_line(mask(str(why), hidden))}") from None

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import logging
 import re
-import time
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
@@ -136,7 +135,7 @@ class Enricher:
         assert self.lookup_user is not None
         try:
             user = self.lookup_user(email)
-        except Exception as exc:  # noqa: BLE001 - Slack down or slow: no mention this time, not cached
+        except Exception as exc:  # Slack down or slow: no mention this time, not cached
             log.info("enrichment: users.lookupByEmail failed: %s", one_line(str(exc))[:200])
             return None
         user = user if user and MENTION.fullmatch(f"<@{user}>") else None

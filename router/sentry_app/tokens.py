@@ -97,7 +97,8 @@ class Tokens:
             self.api.call("PUT", f"/api/0/sentry-app-installations/{uuid}/", token, {"status": "installed"},
                           self._hidden)
         except ApiError as exc:
-            raise DeliveryError(f"confirming the installation failed: {exc.reason}", retryable=_retryable(exc)) from None
+            raise DeliveryError(f"confirming the installation failed: {exc.reason}",
+                                retryable=_retryable(exc)) from None
 
     def _grant(self, uuid: str, body: dict[str, str]) -> Grant:
         body = {**body, "client_id": self.settings.sentry_client_id or "",

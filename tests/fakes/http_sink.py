@@ -86,6 +86,6 @@ class HttpSink(LocalServer):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            do_POST = do_PUT = do_GET = _any  # noqa: N815
+            do_POST = do_PUT = do_GET = _any
 
         return Handler

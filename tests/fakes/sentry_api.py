@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -117,7 +117,7 @@ class FakeSentryAPI(LocalServer):
         self._tokens[token] = (uuid, expires)
         self._refresh[refresh] = uuid
         self._issued += [token, refresh]
-        stamp = datetime.fromtimestamp(expires, timezone.utc).isoformat().replace("+00:00", "Z")
+        stamp = datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")
         return {"token": token, "refreshToken": refresh, "expiresAt": stamp}
 
     def _bearer(self, headers: dict[str, str], uuid: str | None = None) -> bool:
@@ -191,6 +191,6 @@ class FakeSentryAPI(LocalServer):
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = _serve_one  # noqa: N815
+            do_GET = do_POST = do_PUT = _serve_one
 
         return Handler

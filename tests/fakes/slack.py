@@ -21,6 +21,7 @@ and posts nothing. `rate_limited()` lists the calls so refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -263,14 +264,11 @@ class FakeSlack(LocalServer):
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 params = _decode(raw, headers.get("content-type", ""))
-                if self.path.startswith("/webhook/"):
-                    method = "webhook"
-                else:
-                    method = self.path.split("?")[0].rsplit("/", 1)[-1]
+                method = "webhook" if self.path.startswith("/webhook/") else self.path.split("?")[0].rsplit("/", 1)[-1]
                 if fake.delay:
                     time.sleep(fake.delay)
                 status, out_headers, body = fake._answer(Call(method, params, headers, self.path))
@@ -280,7 +278,7 @@ class FakeSlack(LocalServer):
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 - slack-sdk sends users.lookupByEmail as a GET
+            def do_GET(self) -> None:
                 path, _, query = self.path.partition("?")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if fake.delay:
@@ -311,8 +309,6 @@ def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
     params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8", "replace")))
     for key in ("blocks", "attachments"):
         if isinstance(params.get(key), str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 params[key] = json.loads(params[key])
-            except json.JSONDecodeError:
-                pass
     return params

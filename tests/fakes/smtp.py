@@ -23,10 +23,10 @@ class _Collector:
     def __init__(self, owner: FakeSMTP) -> None:
         self.owner = owner
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.owner._lock:
-            self.owner._messages.append(msg)  # type: ignore[arg-type]
+            self.owner._messages.append(msg)
             self.owner._envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
