@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.delivery_helpers import wait_for  # noqa: E402
-from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready  # noqa: E402
-from tests.fakes.redis_server import free_port  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.load_helpers import percentile, post_all  # noqa: E402
+from tests.delivery_helpers import wait_for
+from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready
+from tests.fakes.redis_server import free_port
+from tests.fakes.slack import FakeSlack
+from tests.load_helpers import percentile, post_all
 
 TOKEN = "xoxb-bench"
 BUDGET = 1.0  # seconds: Sentry's answer budget

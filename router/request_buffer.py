@@ -9,6 +9,7 @@ gunicorn then parses.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,8 @@ class Limits:
     def head(self) -> int:
         """Bytes of request line and headers past which gunicorn refuses a head."""
         cfg = self.cfg
-        return cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
+        size: int = cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
+        return size
 
 
 class Pending:
@@ -75,7 +77,7 @@ class Pending:
     def request(self, cfg: Any, trial: bool) -> tuple[Any, BufferSource]:
         """gunicorn's request over the buffer (its head parsed), and the source it reads the rest from."""
         source = BufferSource(bytes(self.buf), trial)
-        return next(http.get_parser(cfg, source, self.addr)), source
+        return next(http.get_parser(cfg, source, self.addr)), source  # type: ignore[call-overload]  # reads recv() only
 
     def whole(self) -> bool:
         """True when the buffer is exactly one request with a Content-Length: nothing left unread."""
@@ -102,7 +104,7 @@ class Pending:
             req, source = self.request(limits.cfg, trial=True)
         except Incomplete:
             return None
-        except Exception:  # noqa: BLE001 - malformed: gunicorn's handling answers it from the same bytes
+        except Exception:  # malformed: gunicorn's handling answers it from the same bytes
             return HANDOFF
         self.body_start = source.pos - len(req.unreader.buf.getvalue())
         reader = req.body.reader
@@ -113,10 +115,8 @@ class Pending:
             return req    # complete, or refused unread (Content-Length over ROUTER_MAX_BODY)
         if req._expected_100_continue:
             self.continued = True
-            try:
+            with contextlib.suppress(OSError):
                 self.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-            except OSError:
-                pass
         return None
 
     def _chunked(self, limits: Limits) -> Any:
@@ -135,6 +135,6 @@ class Pending:
         except Incomplete:
             # tiny chunks: framing, not data, past any body the app would take
             return TOO_LARGE if raw > 8 * limits.max_body + STEP else None
-        except Exception:  # noqa: BLE001 - malformed chunks: gunicorn's handling answers them
+        except Exception:  # malformed chunks: gunicorn's handling answers them
             return HANDOFF
         return HANDOFF

@@ -75,7 +75,7 @@ def test_bad_files_are_refused_before_sending(sink, tmp_path: Path, content: str
 
 
 @pytest.mark.slow
-def test_the_router_sees_a_new_event_unless_same(web_server) -> None:  # noqa: F811
+def test_the_router_sees_a_new_event_unless_same(web_server) -> None:
     """Against a real router, a repeated send notifies again; with --same the repeat is answered as a duplicate."""
     url, env = web_server
     answers = [json.loads(_send(env, "issue.created", "--url", url, *flags).stdout.split(" ", 1)[1])
