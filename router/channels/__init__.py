@@ -22,7 +22,8 @@ def build_channel(target: Target, settings: Settings) -> Channel:
         from router.channels.slack.webhook import SlackWebhookChannel
         if opts.get("webhook_url"):
             return SlackWebhookChannel(str(opts["webhook_url"]))
-        return SlackChannel(str(opts.get("channel") or ""), settings.slack_bot_token, settings.slack_api_url)
+        return SlackChannel(str(opts.get("channel") or ""), settings.slack_bot_token, settings.slack_api_url,
+                            settings.thread_ttl)
     if target.type == "email":
         from router.channels.apprise import as_list
         from router.channels.email import EmailChannel

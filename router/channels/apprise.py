@@ -15,6 +15,7 @@ import apprise
 
 from router.channels.base import DeliveryError, Receipt
 from router.channels.neutral import MARKDOWN_SCHEMES, for_service, scheme
+from router.channels.one_message import OneMessage
 from router.masking import mask, register, url_secrets
 from router.render import Message
 
@@ -54,7 +55,7 @@ def notify(urls: Sequence[str], message: Message, secrets: list[str]) -> Receipt
     return {"services": [s.name for s in result], "sent": len(result)}
 
 
-class AppriseChannel:
+class AppriseChannel(OneMessage):
     """An `apprise` target: any Apprise URL, or a list of them (all must succeed)."""
 
     type = "apprise"

@@ -7,12 +7,13 @@ import threading
 
 from router.channels.base import Receipt
 from router.channels.neutral import terminal_line
+from router.channels.one_message import OneMessage
 from router.render import Message
 
 _LOCK = threading.Lock()  # one notification's lines stay together
 
 
-class ConsoleChannel:
+class ConsoleChannel(OneMessage):
     """Prints each message's title and text, flushed, to stdout."""
 
     type = "console"

@@ -16,6 +16,7 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from router.channels.base import DeliveryError, Receipt
+from router.channels.one_message import OneMessage
 from router.masking import mask, url_secrets
 from router.render import Message
 
@@ -74,7 +75,7 @@ def build_email(message: Message, sender: str, recipient: str, prefix: str) -> E
     return mail
 
 
-class EmailChannel:
+class EmailChannel(OneMessage):
     """An `email` target: SMTP_URL, EMAIL_FROM, the target's `to` and optional `subject_prefix`."""
 
     type = "email"

@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
-from router.channels.slack.cards import card_key, threaded
 from router.delivery.queue import Queue
 from router.delivery.store import Job, Store
 from router.rules.model import Target
-from router.sentry import SentryEvent
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,11 +61,10 @@ def budget_for(target: Target, settings: Settings) -> Budget | None:
     return Budget(f"{target.type}:{target.name}", 60.0 / per_minute, NOTIFY_BURST)
 
 
-def batch_for(target: Target, event: SentryEvent, budget: Budget) -> str:
-    """The batch a waiting notification joins: its card's thread, else its destination's top level."""
-    if threaded(target, event):
-        return "card:" + card_key(target, event)
-    return "top:" + budget.key
+def batch_for(thread: str | None, budget: Budget) -> str:
+    """The batch a waiting notification joins: its thread (a Slack card's, as the channel names it), else its
+    destination's top level."""
+    return "card:" + thread if thread else "top:" + budget.key
 
 
 class Pacer:

@@ -9,11 +9,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from router.channels.base import Channel, DeliveryError, Receipt
-from router.channels.slack.cards import card_key, threaded
-from router.channels.slack.digest import DigestThreads
+from router.channels.base import Channel, DeliveryError, Outgoing, Receipt
+from router.channels.one_message import send_digest
 from router.delivery import issue_memory
-from router.delivery.digests import send_digest
 from router.delivery.memory import StoreMemory
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
@@ -79,7 +77,7 @@ class Deliverer:
         sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
         self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
-        self.threads = DigestThreads(StoreMemory(store), self.renderer, settings.thread_ttl)
+        self.memory = StoreMemory(store)   # where channels keep their threads (Slack: each issue's card)
         self.pacer = Pacer(store, queue, owner, lease)
         self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}
@@ -179,20 +177,16 @@ class Deliverer:
         if budget is None:
             self._send_one(job, target, event, suppressed, None)
             return
-        jobs = self.pacer.admit(job, budget, batch_for(target, event, budget))   # None: it waits for a slot
+        jobs = self.pacer.admit(job, budget, batch_for(self._thread(target, event, job), budget))  # None: waits
         if jobs is not None:
             self._send_paced(jobs, target, job, suppressed, budget)
 
     def _send_one(self, job: Job, target: Target, event: SentryEvent, suppressed: int | None,
                   budget: Budget | None) -> bool:
-        """Render and send one notification (through its card when threaded) and record the outcome."""
+        """Send one notification (its channel decides how: a message, a Slack card or reply) and record the outcome."""
         try:
-            event = self._enrich(event, target)
-            if threaded(target, event):  # one live Slack card per issue or incident (threads.py)
-                receipt = self.threads.deliver(self._channel(target), event, target, job_rule(job), suppressed or 0)
-            else:
-                message = self.renderer.render(event, target, job_rule(job), notification={"suppressed": suppressed})
-                receipt = self._channel(target).send(message)
+            outgoing = Outgoing(self._enrich(event, target), target, job_rule(job), suppressed)
+            receipt = self._channel(target).deliver(outgoing, self.renderer, self.memory)
         except DeliveryError as exc:
             self.pacer.hold(budget, exc)
             self._failed(job, exc, suppressed)
@@ -203,24 +197,23 @@ class Deliverer:
 
     def _send_paced(self, jobs: list[Job], target: Target, carrier: Job, suppressed: int | None,
                     budget: Budget) -> None:
-        """Send what a slot carries: one notification, or a batch as one message (a card goes out alone first)."""
+        """Send what a slot carries: one notification, or a batch as one message (a thread's first goes alone)."""
         events = [self._enrich(SentryEvent.from_dict(j.payload["event"]), target) for j in jobs]
-        if len(jobs) > 1 and threaded(target, events[0]) and self.threads._load(card_key(target, events[0])) is None:
+        thread = self._thread(target, events[0], jobs[0])
+        if len(jobs) > 1 and thread is not None and self.memory.get(thread) is None:
             first = suppressed if jobs[0].id == carrier.id else jobs[0].suppressed
             if not self._send_one(jobs[0], target, events[0], first, budget):
                 self._fail_all(jobs[1:], DeliveryError("the batch's card could not be posted", retryable=True))
                 return
             jobs, events = jobs[1:], events[1:]
-            if not self.pacer.later(jobs, budget, batch_for(target, events[0], budget)):
+            if not self.pacer.later(jobs, budget, batch_for(self._thread(target, events[0], jobs[0]), budget)):
                 return
         if len(jobs) == 1:
             self._send_one(jobs[0], target, events[0], suppressed if jobs[0].id == carrier.id else None, budget)
             return
         try:
-            if threaded(target, events[0]):
-                receipt = self.threads.deliver_digest(self._channel(target), events, target, job_rule(jobs[0]))
-            else:
-                receipt = send_digest(self._channel(target), self.renderer, events, target, job_rule(jobs[0]))
+            batch = [Outgoing(e, target, job_rule(jobs[0])) for e in events]
+            receipt = self._channel(target).deliver_batch(batch, self.renderer, self.memory)
         except DeliveryError as exc:
             self.pacer.hold(budget, exc)
             self._fail_all(jobs, exc)
@@ -294,6 +287,13 @@ class Deliverer:
             return True, 0
         key = f"{job.rule}|{job.target}|{job.payload.get('subject', '')}"
         return self.store.throttle_hit(key, window, job.id, time.time())
+
+    def _thread(self, target: Target, event: SentryEvent, job: Job) -> str | None:
+        """The thread (its memory key) the target's channel puts this notification in; None: top level."""
+        try:
+            return self._channel(target).thread_key(Outgoing(event, target, job_rule(job)))
+        except DeliveryError:   # a target that cannot be built: its send fails and says why
+            return None
 
     def _channel(self, target: Target) -> Channel:
         key = (target.name, target.type, repr(sorted(target.options.items())))

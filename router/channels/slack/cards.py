@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
-from router.channels.base import DeliveryError, Receipt, ThreadMemory
+from router.channels.base import DeliveryError, Receipt, Renderer, ThreadMemory
 from router.channels.slack.status import Status, card_status, first_card_status
 from router.masking import one_line
 from router.render import Message
@@ -46,15 +46,6 @@ class ThreadChannel(Protocol):
 
     def update(self, channel: str, ts: str, message: Message) -> Receipt:
         """chat.update of the message at (channel id, ts)."""
-        ...
-
-
-class Renderer(Protocol):
-    """router.render.Renderer's `render`."""
-
-    def render(self, event: SentryEvent, target: Target, rule: Rule | None = None, *,
-               notification: dict[str, Any] | None = None) -> Message:
-        """One Message for `target`."""
         ...
 
 

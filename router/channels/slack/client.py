@@ -1,6 +1,7 @@
 """Slack's Web API: `chat.postMessage` / `chat.update` with a bot token, and how Slack's answers map to errors.
 
-Threads (DESIGN 1.6) build on `post(message, thread_ts=…, reply_broadcast=…)` and `update(channel, ts, message)`.
+Threads (DESIGN 1.6) build on `post(message, thread_ts=…, reply_broadcast=…)` and `update(channel, ts, message)`:
+the channel's `deliver` sends a notification through its issue's card (cards.py) when the target threads.
 slack-sdk's own retry handlers are off: the delivery queue retries, honouring `retry_after`.
 """
 
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import socket
 import urllib.error
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from router.channels.base import DeliveryError, Receipt
+from router.channels.base import DeliveryError, Outgoing, Receipt, Renderer, ThreadMemory
+from router.channels.one_message import OneMessage
+from router.channels.slack.cards import card_key, threaded
+from router.channels.slack.digest import DigestThreads
 from router.masking import mask
 from router.render import Message
 
@@ -57,14 +61,17 @@ def payload(message: Message) -> dict[str, Any]:
     return body
 
 
-class SlackChannel:
-    """A `slack` target with `channel`: Web API calls with SLACK_BOT_TOKEN against SLACK_API_URL."""
+class SlackChannel(OneMessage):
+    """A `slack` target with `channel`: Web API calls with SLACK_BOT_TOKEN against SLACK_API_URL; with `thread:
+    issue` (the default) one live card per issue or incident, kept `thread_ttl` seconds after its last edit."""
 
     type = "slack"
 
-    def __init__(self, channel: str, token: str | None, api_url: str = "https://slack.com/api/") -> None:
+    def __init__(self, channel: str, token: str | None, api_url: str = "https://slack.com/api/",
+                 thread_ttl: float = 30 * 86400.0) -> None:
         self.channel = channel
         self.token = token
+        self.thread_ttl = thread_ttl
         self.client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/",
                                 timeout=TIMEOUT, retry_handlers=[])
         self._secrets = [token] if token else []
@@ -72,6 +79,24 @@ class SlackChannel:
     def send(self, message: Message) -> Receipt:
         """Post `message` at the top level of the channel."""
         return self.post(message)
+
+    def thread_key(self, outgoing: Outgoing) -> str | None:
+        """The memory key of the card this notification goes through; None when it goes top-level."""
+        return card_key(outgoing.target, outgoing.event) if threaded(outgoing.target, outgoing.event) else None
+
+    def deliver(self, outgoing: Outgoing, renderer: Renderer, memory: ThreadMemory) -> Receipt:
+        """Through its subject's card (post the card, reply in its thread, update it), else one top-level message."""
+        if self.thread_key(outgoing) is None:
+            return super().deliver(outgoing, renderer, memory)
+        return DigestThreads(memory, renderer, self.thread_ttl).deliver(
+            self, outgoing.event, outgoing.target, outgoing.rule, outgoing.suppressed or 0)
+
+    def deliver_batch(self, batch: Sequence[Outgoing], renderer: Renderer, memory: ThreadMemory) -> Receipt:
+        """A batch about one card as one reply in its thread (then one card edit); else one top-level digest."""
+        if self.thread_key(batch[0]) is None:
+            return super().deliver_batch(batch, renderer, memory)
+        return DigestThreads(memory, renderer, self.thread_ttl).deliver_digest(
+            self, [o.event for o in batch], batch[0].target, batch[0].rule)
 
     def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
         """chat.postMessage; with `thread_ts` a reply in that thread (`reply_broadcast` also shows it in the channel)."""

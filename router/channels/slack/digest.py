@@ -57,8 +57,9 @@ class DigestThreads(CardThreads):
         for event in reversed(events):
             status = card_status(event)
             if status is not None:
-                changed = replace(changed, status=status.as_dict(), **(
-                    {"event": event.to_dict()} if live(event) else {}))
+                changed = replace(changed, status=status.as_dict())
+                if live(event):
+                    changed = replace(changed, event=event.to_dict())
                 break
         if changed is not card:
             self._save(key, changed)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from slack_sdk.webhook import WebhookClient
 
 from router.channels.base import DeliveryError, Receipt
+from router.channels.one_message import OneMessage
 from router.channels.slack import client as web_api
 from router.channels.slack.client import NETWORK_ERRORS, api_error, payload
 from router.masking import mask, register, url_secrets
 from router.render import Message
 
 
-class SlackWebhookChannel:
+class SlackWebhookChannel(OneMessage):
     """A `slack` target with `webhook_url`: an incoming webhook (no threads, no edits)."""
 
     type = "slack"
