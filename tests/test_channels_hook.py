@@ -45,7 +45,7 @@ def test_one_message_channels_send_each_notification_once_and_a_batch_as_one_dig
     assert out.count("Sentry notifications") == 1
 
 
-def test_thread_memory_over_the_store(store: Store) -> None:  # noqa: F811
+def test_thread_memory_over_the_store(store: Store) -> None:
     """The store-backed thread memory: values, a set-if-absent that one caller wins, counts, forgetting."""
     memory = StoreMemory(store)
     assert memory.get("thread:#c:1") is None
@@ -69,7 +69,7 @@ def test_slack_threads_only_web_api_targets_with_thread_issue(options: dict[str,
     assert channel.thread_key(Outgoing(about("777"), target, RULE)) == key
 
 
-def test_slack_decides_card_reply_and_update_itself(tmp_path: Path, fake_slack: FakeSlack) -> None:  # noqa: F811
+def test_slack_decides_card_reply_and_update_itself(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """Handed an issue's notifications, Slack posts its card, then replies in its thread and edits the card."""
     target = threaded_target()
     channel = build_channel(target, Settings(slack_bot_token=SLACK_TOKEN, slack_api_url=fake_slack.url))
