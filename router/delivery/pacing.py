@@ -9,8 +9,9 @@ thread (`card:thread:#oncall:123`) or the destination's top level (`top:slack:#o
 becomes the batch's *carrier*: it reserves the next slot and is queued for then; the others are queued a
 little later (GRACE, in case the carrier's worker dies). At its slot the carrier claims everything that
 waits in its batch and its channel sends it as one message (`deliver_batch`: a digest, or one reply in the
-card's thread), and each notification's ledger entry names the message that carried it. So a backlog costs one message per card and slot instead of one per notification,
-and nothing is dropped: a batch that fails is retried like any notification.
+card's thread), and each notification's ledger entry names the message that carried it. So a backlog costs
+one message per card and slot instead of one per notification, and nothing is dropped: a batch that fails is
+retried like any notification.
 """
 
 from __future__ import annotations
