@@ -13,7 +13,7 @@ from router.settings import Settings, SettingsError
 Decorated = Callable[..., Any]
 
 
-def settings_from_env(**overrides: object) -> Settings:
+def settings_from_env(**overrides: Any) -> Settings:
     """Settings.from_env, or a click error that prints the reason and exits 1."""
     try:
         return Settings.from_env(**overrides)
@@ -22,7 +22,7 @@ def settings_from_env(**overrides: object) -> Settings:
 
 
 def apply_paths(rules: str | None, templates: str | None) -> Settings:
-    """Settings with --rules / --templates taking the place of ROUTER_RULES / ROUTER_TEMPLATES (for child processes too)."""
+    """Settings with --rules / --templates in place of ROUTER_RULES / ROUTER_TEMPLATES (for child processes too)."""
     if rules:
         os.environ["ROUTER_RULES"] = rules
     if templates:

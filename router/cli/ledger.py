@@ -41,7 +41,8 @@ def table(jobs: Iterable[Job]) -> str:
         return "no deliveries"
     all_rows = [HEADER, *body]
     widths = [max(len(r[i]) for r in all_rows) for i in range(len(HEADER) - 1)]
-    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in all_rows)
+    lines = ("  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]).rstrip() for r in all_rows)
+    return "\n".join(lines)
 
 
 def json_lines(jobs: Iterable[Job]) -> str:

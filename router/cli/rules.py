@@ -88,7 +88,8 @@ def rules_for_test(path: str) -> RuleSet:
 @click.argument("payload", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--expect", "cases", default=None, type=click.Path(exists=True, dir_okay=False), metavar="CASES.yaml",
               help="run routing tests: each case's payload must and must not reach the rules and targets it names")
-@click.option("--resource", default=None, help="the Sentry-Hook-Resource (default: from the file name, issue.created.json → issue)")
+@click.option("--resource", default=None,
+              help="the Sentry-Hook-Resource (default: from the file name, issue.created.json → issue)")
 @click.option("--rules", default=None, help="rules file (default $ROUTER_RULES or rules/rules.yaml)")
 @click.option("--templates", default=None, help="template folder (default $ROUTER_TEMPLATES or templates)")
 @click.option("--send", is_flag=True, help="really deliver the notifications (default: only show them)")

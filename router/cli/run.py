@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -87,10 +88,9 @@ def serve(host: str | None, port: int | None, workers: int | None, rules: str | 
 def worker(rules: str | None, templates: str | None) -> None:
     """Run the delivery worker alone: consume the queue, send, retry, keep the ledger."""
     settings = apply_paths(rules, templates)
-    try:
+    # the worker starts anyway on bad rules (it reads the rules when it sends); `check` lists the errors
+    with contextlib.suppress(RulesError):
         warn_undeliverable(load_rules_or_default(settings.rules_path), settings)
-    except RulesError:
-        pass  # the worker starts anyway (it reads the rules when it sends); `check` lists the errors
     configure_logging(settings)
     try:
         code = run_worker(settings)

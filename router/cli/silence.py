@@ -59,7 +59,7 @@ def add(conditions: tuple[str, ...], issue: str | None, duration: str | None, en
         made = new_silence(spec, time.time(), new_id())
         _silences().add(made)
     except SilenceError as exc:
-        raise click.ClickException("invalid silence:\n" + "\n".join(f"  {e}" for e in _cli_words(exc.errors)))
+        raise click.ClickException("invalid silence:\n" + "\n".join(f"  {e}" for e in _cli_words(exc.errors))) from None
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     end = rfc3339(made.ends_at) or "the issue is resolved"
@@ -86,7 +86,7 @@ def list_(as_json: bool) -> None:
         return
     for s in found:
         v = s.view(now)
-        state = "active" if v["active"] else ("ended" if s.finished_at() and s.finished_at() <= now else "pending")
+        state = "active" if v["active"] else ("ended" if (f := s.finished_at()) and f <= now else "pending")
         end = v["ended_at"] or v["ends_at"] or "issue resolved"
         click.echo(f"{s.id}  {state:<7}  until {end:<20}  {orjson.dumps(s.match).decode()}"
                    f"{'  — ' + s.reason if s.reason else ''}{'  (' + s.created_by + ')' if s.created_by else ''}")

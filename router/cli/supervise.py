@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -20,10 +21,8 @@ PR_SET_PDEATHSIG = 1
 
 def _own_group_dying_with_parent() -> None:  # runs in the child between fork and exec
     os.setsid()  # Ctrl-C reaches only us; we forward a graceful SIGTERM
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the worker also watches its parent pid
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: the worker also watches its parent pid
 
 
 def _remove_dead_dirs(parent: Path) -> None:

@@ -12,8 +12,8 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from email.utils import parseaddr
+from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any
 
@@ -87,7 +87,8 @@ def build_target(name: str, spec: Any, path: Path, line: int, report: Report) ->
     type_ = spec.get("type")
     if type_ not in TARGET_TYPES:
         got = "missing" if "type" not in spec else f'unknown target type "{type_}"'
-        report(spec.value_lines.get("type", spec.line), (*path, "type"), f"{got} (expected one of {', '.join(TARGET_TYPES)})")
+        report(spec.value_lines.get("type", spec.line), (*path, "type"),
+               f"{got} (expected one of {', '.join(TARGET_TYPES)})")
         return None
     reader = target_type(type_)
     unknown_keys(spec, reader.allowed, path, report)
@@ -147,7 +148,7 @@ def apprise_understands(url: str) -> bool:
     logger.setLevel(logging.CRITICAL)   # Apprise logs its own complaint; ours is the one users see
     try:
         return apprise.Apprise.instantiate(url) is not None
-    except Exception:  # noqa: BLE001 - a plugin that crashes on a URL does not understand it
+    except Exception:  # a plugin that crashes on a URL does not understand it
         return False
     finally:
         logger.setLevel(level)

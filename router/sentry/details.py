@@ -186,8 +186,10 @@ def activity(event: SentryEvent) -> Activity:
     """The activity of an `activity_alert.triggered` (empty for other resources)."""
     act = event.data.get("activity") if event.resource == "activity_alert" else None
     act = act if isinstance(act, Mapping) else {}
-    det = act.get("details") if isinstance(act.get("details"), Mapping) else {}
-    user = det.get("user") if isinstance(det.get("user"), Mapping) else {}
+    det = act.get("details")
+    det = det if isinstance(det, Mapping) else {}
+    user = det.get("user")
+    user = user if isinstance(user, Mapping) else {}
     return Activity(_text(act.get("type")), _text(user.get("name") or user.get("username")),
                     _pull_requests(det.get("pull_requests")))
 

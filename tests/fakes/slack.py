@@ -278,7 +278,7 @@ class FakeSlack(LocalServer):
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:
+            def do_GET(self) -> None:  # slack-sdk sends users.lookupByEmail as a GET
                 path, _, query = self.path.partition("?")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if fake.delay:

@@ -1,9 +1,10 @@
 """Slack threads (DESIGN 1.6): one live card per Sentry issue, or metric-alert incident, and channel.
 
-What a card is about is `card_subject`: an issue, or a metric alert's incident. The card's (channel, subject) → ts mapping
-lives in the thread memory the delivery layer gives (the shared store: `thread:{channel}:{issue_id}`,
-`thread:{channel}:incident:{id}`), so every web and worker process sees it. A short `…:creating` lock makes sure two workers never post two cards for one subject:
-the one that loses does not post but asks to be retried shortly, by when the card is there to reply to.
+What a card is about is `card_subject`: an issue, or a metric alert's incident. The card's (channel, subject)
+→ ts mapping lives in the thread memory the delivery layer gives (the shared store: `thread:{channel}:{issue_id}`,
+`thread:{channel}:incident:{id}`), so every web and worker process sees it. A short `…:creating` lock makes sure
+two workers never post two cards for one subject: the one that loses does not post but asks to be retried
+shortly, by when the card is there to reply to.
 
 Under retries each step is safe to repeat: a card update comes before the thread reply, so a retry after a
 failed reply edits the card again (same content, invisible) and only then posts the reply once.

@@ -99,7 +99,7 @@ class SlackChannel(OneMessage):
             self, [o.event for o in batch], batch[0].target, batch[0].rule)
 
     def post(self, message: Message, thread_ts: str | None = None, reply_broadcast: bool = False) -> Receipt:
-        """chat.postMessage; with `thread_ts` a reply in that thread (`reply_broadcast` also shows it in the channel)."""
+        """chat.postMessage; with `thread_ts` a reply in that thread (`reply_broadcast`: shown in the channel too)."""
         args = payload(message)
         if thread_ts:
             args.update(thread_ts=thread_ts, reply_broadcast=reply_broadcast)

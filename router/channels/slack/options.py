@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from router.masking import mask_url
@@ -17,7 +16,9 @@ _HTTP_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 def read_options(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
     """Check a slack target's options, reporting each problem; the options as read."""
-    where: Callable[[str], int] = lambda key: spec.value_lines.get(key, spec.line)  # noqa: E731
+    def where(key: str) -> int:
+        return spec.value_lines.get(key, spec.line)
+
     has_channel, has_hook = "channel" in spec, "webhook_url" in spec
     if has_channel == has_hook:
         both = "webhook_url: not allowed together with channel" if has_channel else "channel: missing"
@@ -27,7 +28,8 @@ def read_options(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if has_channel:
         if not isinstance(spec["channel"], str) or not spec["channel"].strip():
-            report(where("channel"), (*path, "channel"), f'expected a channel name or id like "#oncall", got {kind(spec["channel"])}')
+            report(where("channel"), (*path, "channel"),
+                   f'expected a channel name or id like "#oncall", got {kind(spec["channel"])}')
         options["channel"] = spec["channel"]
     else:
         url = spec["webhook_url"]
@@ -40,12 +42,14 @@ def read_options(spec: LMap, path: Path, report: Report) -> dict[str, Any]:
     if thread not in THREAD_MODES:
         report(where("thread"), (*path, "thread"), f'expected issue or none, got "{thread}"')
     elif thread == "issue" and has_hook:
-        report(where("thread"), (*path, "thread"), "incoming webhooks can't thread (use channel: with SLACK_BOT_TOKEN, or thread: none)")
+        report(where("thread"), (*path, "thread"),
+               "incoming webhooks can't thread (use channel: with SLACK_BOT_TOKEN, or thread: none)")
     options["thread"] = thread
     broadcast = spec.get("broadcast", LList())
     actions = strings(broadcast) if broadcast else []
     if actions is None:
-        report(where("broadcast"), (*path, "broadcast"), f"expected a list of actions like [resolved], got {kind(broadcast)}")
+        report(where("broadcast"), (*path, "broadcast"),
+               f"expected a list of actions like [resolved], got {kind(broadcast)}")
     elif actions and thread != "issue":
         report(where("broadcast"), (*path, "broadcast"), "only threaded targets broadcast (thread: issue)")
     options["broadcast"] = tuple(actions or ())
