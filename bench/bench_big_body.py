@@ -126,7 +126,8 @@ def main() -> None:
     print(f"{'body':<9} {'bytes':>10} {'p50 ms':>8} {'max ms':>8} {'worker peak RSS':>16}")
     base = rows[0][2]
     for label, n, p50, mx, hwm in rows:
-        print(f"{label:<9} {n:>10,} {p50:>8.1f} {mx:>8.1f} {hwm / 1024:>13.1f} MiB   ({p50 / base:.1f}x the small body)")
+        print(f"{label:<9} {n:>10,} {p50:>8.1f} {mx:>8.1f} {hwm / 1024:>13.1f} MiB"
+              f"   ({p50 / base:.1f}x the small body)")
     peak = deliver(tmp, env, args.n * len(SIZES))
     db = sqlite3.connect(env["ROUTER_DB"])
     stored = [r[0] for r in db.execute("select length(payload) from router_job order by length(payload)")]

@@ -43,7 +43,8 @@ title = sys.stdin.read()
 app = create_app(Settings(client_secrets=("s",), rules_path=sys.argv[2] + "/rules.yaml",
                           db_path=sys.argv[2] + "/r.sqlite3", templates_path=sys.argv[2] + "/tpl"))
 client = app.test_client()
-body = json.dumps({"action": "created", "data": {"issue": {"id": "1", "title": title, "culprit": title[:2000]}}}).encode()
+body = json.dumps({"action": "created",
+                   "data": {"issue": {"id": "1", "title": title, "culprit": title[:2000]}}}).encode()
 cpu, start = time.process_time(), time.perf_counter()
 status = client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body, "s")).status_code
 print(json.dumps({"status": status, "seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}))

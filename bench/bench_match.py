@@ -59,7 +59,8 @@ def ruleset_text(n: int, seed: int = 7) -> str:
     rng = random.Random(seed)
     targets = "".join(f"  t{k}: {{type: console}}\n" for k in range(5))
     rules = [rule(i, rng) if rng.random() > 0.02 else
-             f"  - name: rule-{i}\n    match: {{level: {{gte: error}}, project: {{regex: \"p.*\"}}}}\n    notify: [t0]\n"
+             f"  - name: rule-{i}\n    match: {{level: {{gte: error}}, project: {{regex: \"p.*\"}}}}\n"
+             "    notify: [t0]\n"
              for i in range(n)]
     return f"version: 1\ntargets:\n{targets}rules:\n{''.join(rules)}"
 

@@ -7,7 +7,8 @@ Slack calls, 429s received, seconds from the first webhook until every issue is 
 channel) and until every notification is in a sent message (ledger `sent`, and its title in a message Slack
 holds), and what was lost (never shown) or doubled (shown in two messages). Stops after `--limit` seconds.
 
-Run: `.venv/bin/python bench/bench_storm.py [--limit 300] [--no-pacing]` (`--no-pacing`: before). Wall-clock figures: the machine may be shared.
+Run: `.venv/bin/python bench/bench_storm.py [--limit 300] [--no-pacing]` (`--no-pacing`: before).
+Wall-clock figures: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def run(limit: float, pacing: bool = True) -> dict[str, object]:
         cards, seen = shown(slack)
         statuses = Counter(j.status for j in jobs)
         return {"webhooks": len(events), "slack calls": len(slack.calls()),
-                "chat.postMessage": len(slack.calls("chat.postMessage")), "chat.update": len(slack.calls("chat.update")),
+                "chat.postMessage": len(slack.calls("chat.postMessage")),
+                "chat.update": len(slack.calls("chat.update")),
                 "429s": len(slack.rate_limited()), "issues shown": f"{len(cards)}/{ISSUES}",
                 "s until all shown": _s(all_shown), "s until all sent": _s(all_sent),
                 "ledger": dict(statuses), "lost": len(events) - len(seen),

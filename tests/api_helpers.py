@@ -53,7 +53,8 @@ def admin_settings(tmp_path: Path, slack_url: str, rules: str = RULES, **overrid
                                 db_path=str(tmp_path / "router.sqlite3"), templates_path=str(tmp_path / "templates"),
                                 slack_bot_token=SLACK_TOKEN, slack_api_url=slack_url, reload_interval=0.0,
                                 retry_base=0.05, retry_attempts=2,
-                                slack_rate=0.0)   # `work` sends each job once, at once: no pacing (test_delivery_pacing)
+                                # `work` sends each job once, at once: no pacing (test_delivery_pacing)
+                                slack_rate=0.0)
     return Settings(**{**base, **overrides})
 
 

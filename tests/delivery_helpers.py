@@ -43,7 +43,8 @@ def worker_settings(tmp_path: Path, slack_url: str, **overrides: Any) -> Setting
     """Settings for delivery tests: a private SQLite store, no rules file, FakeSlack at `slack_url`, fast retries."""
     from tests.fakes.fixtures import SLACK_TOKEN
 
-    base: dict[str, Any] = dict(db_path=str(tmp_path / "var" / "router.sqlite3"), rules_path=str(tmp_path / "none.yaml"),
+    base: dict[str, Any] = dict(db_path=str(tmp_path / "var" / "router.sqlite3"),
+                                rules_path=str(tmp_path / "none.yaml"),
                                 slack_bot_token=SLACK_TOKEN, slack_api_url=slack_url,
                                 templates_path=str(tmp_path / "templates"), retry_base=0.2, retry_deadline=60.0,
                                 worker_heartbeat=2.0)

@@ -64,7 +64,8 @@ def test_add_list_delete(admin) -> None:
     made = resp.get_json()
     assert made["id"] and made["starts_at"].endswith("Z") and made["ends_at"] > made["starts_at"]
     items = admin.get("/api/v1/silences", headers=AUTH).get_json()["items"]
-    assert [(s["id"], s["active"], s["reason"], s["created_by"]) for s in items] == [(made["id"], True, "deploy", "ana")]
+    assert [(s["id"], s["active"], s["reason"], s["created_by"]) for s in items] == \
+        [(made["id"], True, "deploy", "ana")]
     ended = admin.delete(f"/api/v1/silences/{made['id']}", headers=AUTH)
     assert ended.status_code == 200 and ended.get_json()["active"] is False and ended.get_json()["ended_at"]
     assert admin.delete(f"/api/v1/silences/{made['id']}", headers=AUTH).status_code == 404

@@ -46,7 +46,8 @@ def test_text_part_is_our_text_with_the_link(fake_smtp: FakeSMTP) -> None:
     msg = RENDERER.render(sample("issue.created"), TARGET)
     ch.send(msg)
     text = fake_smtp.messages[0].get_body(("plain",)).get_content()
-    assert [line.rstrip() for line in text.strip().splitlines()] == [line.rstrip() for line in msg.text.strip().splitlines()]
+    sent = [line.rstrip() for line in msg.text.strip().splitlines()]
+    assert [line.rstrip() for line in text.strip().splitlines()] == sent
     assert "https://example-org.sentry.io/issues/1234567890/" in text
 
 
@@ -135,5 +136,6 @@ def test_smtp_url_is_parsed(smtp_url: str, server: SmtpServer) -> None:
 def test_a_bad_smtp_url_is_permanent_and_says_the_form(smtp_url: str) -> None:
     """An SMTP_URL that is not smtp/smtps/starttls with a host fails permanently, saying the expected form."""
     with pytest.raises(DeliveryError) as err:
-        EmailChannel(["a@example.com"], smtp_url, "r@example.com").send(RENDERER.render(sample("issue.created"), TARGET))
+        EmailChannel(["a@example.com"], smtp_url,
+                     "r@example.com").send(RENDERER.render(sample("issue.created"), TARGET))
     assert not err.value.retryable and "SMTP_URL must look like smtp://" in err.value.reason

@@ -1,4 +1,5 @@
-"""Targets that cannot deliver are named before the first alert: `check` warns (--strict fails), `web` says so at start."""
+"""Targets that cannot deliver are named before the first alert: `check` warns (--strict fails), `web` says so at
+start."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ rules:
     match: {}
     notify: [log, oncall, hook, mail]
 """
-SLACK_WARNING = 'rules.yaml:4: target "oncall" (slack): SLACK_BOT_TOKEN is not set: its notifications will go to the dead letters'
+SLACK_WARNING = ('rules.yaml:4: target "oncall" (slack): SLACK_BOT_TOKEN is not set: '
+                 'its notifications will go to the dead letters')
 MAIL_WARNING = 'rules.yaml:6: target "mail" (email): SMTP_URL is not set: its notifications will go to the dead letters'
 
 

@@ -179,7 +179,8 @@ def test_unreachable_webhook_is_retryable_and_masked() -> None:
 
 
 def test_rate_enforcing_fake_refuses_beyond_the_burst_per_channel() -> None:
-    """FakeSlack(rate=…) lets a burst of 5 posts per channel through, then answers 429 Retry-After 1, posting nothing."""
+    """FakeSlack(rate=…) lets a burst of 5 posts per channel through, then answers 429 Retry-After 1, posting
+    nothing."""
     from router.render import Message
     from tests.fakes.slack import SLACK_RATE
 

@@ -1,4 +1,5 @@
-"""Commands that read the store refuse one that doesn't exist, naming the path they looked at (router/delivery/store.py)."""
+"""Commands that read the store refuse one that doesn't exist, naming the path they looked at
+(router/delivery/store.py)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from tests.api_helpers import (
 from tests.conftest import fixture_payload
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 
-PAGES = ["/ui/", "/ui/webhooks", "/ui/silences", "/ui/webhooks?resource=issue&rule=issues-to-oncall", "/ui/notifications",
+PAGES = ["/ui/", "/ui/webhooks", "/ui/silences", "/ui/webhooks?resource=issue&rule=issues-to-oncall",
+         "/ui/notifications",
          "/ui/notifications?status=sent", "/ui/playground", "/ui/playground?sample=issue.created", "/ui/status"]
 
 
@@ -132,7 +133,8 @@ def test_playground_explains_without_sending_or_storing(app, client, fake_slack)
 
 
 @pytest.mark.parametrize("rules, line, says", [
-    ("version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: a\n    match: {levle: error}\n    notify: [log]\n",
+    ("version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: a\n    match: {levle: error}\n    notify:"
+     " [log]\n",
      6, "levle"),
     ("version: 1\ntargets: {}\nrules:\n  - name: a\n    match: {}\n    notify: [nobody]\n", 6, "nobody"),
     ("version: 1\nrules: [\n", 3, "invalid YAML")])

@@ -63,7 +63,7 @@ def test_group_is_read_with_defaults() -> None:
 ])
 def test_a_bad_group_is_a_load_error_naming_where(group: str, message: str) -> None:
     """`check` reports a bad `group:` with file, line, rule and key path."""
-    text = f"version: 1\ntargets:\n  log: {{type: console}}\nrules:\n  - name: r\n    match: {{}}\n    notify: [log]\n" \
+    text = "version: 1\ntargets:\n  log: {type: console}\nrules:\n  - name: r\n    match: {}\n    notify: [log]\n" \
            f"    group: {group}\n"
     with pytest.raises(RulesError) as err:
         load_rules_text(text, "rules.yaml")

@@ -152,7 +152,8 @@ def test_a_top_level_backlog_goes_out_as_digests(settings: Settings, rated_slack
 @pytest.mark.parametrize("target, env, expected", [
     (Target("a", "slack", {"channel": "#ops"}), {}, Budget("slack:#ops", 1 / 0.9, 4)),
     (Target("a", "slack", {"channel": "#ops"}), {"ROUTER_SLACK_RATE": "0"}, None),
-    (Target("hook", "slack", {"webhook_url": "https://hooks.slack.com/x"}), {}, Budget("slack-webhook:hook", 1 / 0.9, 4)),
+    (Target("hook", "slack", {"webhook_url": "https://hooks.slack.com/x"}), {},
+     Budget("slack-webhook:hook", 1 / 0.9, 4)),
     (Target("mail", "email", {"to": ["a@example.com"]}), {}, None),
     (Target("mail", "email", {"to": ["a@example.com"]}), {"ROUTER_EMAIL_RATE": "6"}, Budget("email:mail", 10.0, 3)),
     (Target("chat", "apprise", {"url": "json://x"}), {"ROUTER_APPRISE_RATE": "30"}, Budget("apprise:chat", 2.0, 3)),

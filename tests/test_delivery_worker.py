@@ -43,7 +43,8 @@ def test_500s_then_429_retry_after_then_200(settings: Settings, fake_slack: Fake
     fake_slack.rate_limit_next(1, retry_after=2)
     with running_worker(settings) as delivery:
         accepted = delivery.accept(issue_event(2), notify(slack_target()), 1200, 0)
-        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j, timeout=20)
+        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j,
+                       timeout=20)
     calls = fake_slack.calls("chat.postMessage")
     assert len(calls) == 4 and job.attempts == 4
     assert calls[3].time - calls[2].time >= 2.0
@@ -71,7 +72,8 @@ def test_attempts_exhausted_is_dead(settings: Settings, fake_slack: FakeSlack) -
     fake_slack.fail_next(10, status=503)
     with running_worker(settings.replace(retry_attempts=3)) as delivery:
         accepted = delivery.accept(issue_event(4), notify(slack_target()), 1200, 0)
-        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == DEAD and j, timeout=20)
+        job = wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == DEAD and j,
+                       timeout=20)
     assert job.attempts == 3 and "503" in job.last_error and "gave up after 3" in job.last_error
 
 
@@ -86,7 +88,8 @@ def test_throttle_suppresses_and_reports_the_count(settings: Settings, fake_slac
             wait_for(lambda: delivery.store.get(ids[-1]).status in (SENT, SUPPRESSED))  # noqa: B023 - waited on here
         assert [delivery.store.get(i).status for i in ids] == [SENT, SUPPRESSED, SUPPRESSED]
         time.sleep(1.6)
-        last = jobs_of(delivery, delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0))[0]
+        last = jobs_of(delivery,
+                       delivery.accept(issue_event(5, "unresolved"), notify(target, throttle=1.5), 1200, 0))[0]
         wait_for(lambda: delivery.store.get(last).status == SENT)
         other = jobs_of(delivery, delivery.accept(issue_event(6), notify(target, throttle=1.5), 1200, 0))[0]
         wait_for(lambda: delivery.store.get(other).status == SENT)
@@ -153,7 +156,8 @@ def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one
     assert job_target(job, rules.targets) is rules.targets["hook"]
     with pytest.raises(DeliveryError, match="no longer in the rules.*replay"):
         job_target(job, {})
-    plain = delivery.store.get(delivery.fan_out(delivery.accept(issue_event(2), notify(slack_target()), 0, 0).webhook_id)[0])
+    accepted = delivery.accept(issue_event(2), notify(slack_target()), 0, 0)
+    plain = delivery.store.get(delivery.fan_out(accepted.webhook_id)[0])
     assert job_target(plain, {}) == Target("oncall", "slack", {"channel": "#oncall", "thread": "none"})
 
 

@@ -138,7 +138,8 @@ def test_redis_restart_mid_run_web_answers_503_worker_recovers_all_delivered_onc
     try:
         _delivered_once(fake_slack, n, cluster)
     except AssertionError as exc:
-        stuck = [(j.id, j.status, j.attempts, j.last_error, j.owner) for j in RedisStore(persistent_redis.url).jobs(5 * n)
+        stuck = [(j.id, j.status, j.attempts, j.last_error, j.owner)
+                 for j in RedisStore(persistent_redis.url).jobs(5 * n)
                  if j.status != SENT]
         raise AssertionError(f"not sent: {stuck}\n{str(exc)[:300]}") from None
     assert worker.popen.poll() is None  # the same worker process, not restarted

@@ -1,4 +1,5 @@
-"""Zero-downtime restart of `sentry-router web` (router/gunicorn_conf.py pre_exec): SIGUSR2, then SIGTERM the old master."""
+"""Zero-downtime restart of `sentry-router web` (router/gunicorn_conf.py pre_exec): SIGUSR2, then SIGTERM the old
+master."""
 
 from __future__ import annotations
 

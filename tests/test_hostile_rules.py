@@ -69,13 +69,15 @@ def test_mutated_example(data) -> None:
 def _laughs(levels: int) -> str:
     lines = ["version: 1", "x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
-    return "\n".join(lines) + f"\ntargets: {{log: {{type: console}}}}\nrules: [{{name: a, match: {{title: *a{levels - 1}}}}}]\n"
+    return "\n".join(lines) + "\ntargets: {log: {type: console}}\n" \
+        + f"rules: [{{name: a, match: {{title: *a{levels - 1}}}}}]\n"
 
 
 HOSTILE = [
     ("flow nesting 1,000 deep", "version: 1\nrules: " + "[" * 1000 + "]" * 1000, "nested more than"),
     ("mapping nesting 500 deep", "version: 1\nrules: " + "{a: " * 500 + "1" + "}" * 500, "nested more than"),
-    ("block nesting 100 deep", "version: 1\nrules:\n" + "".join("  " * i + "- \n" for i in range(100)), "nested more than"),
+    ("block nesting 100 deep", "version: 1\nrules:\n" + "".join("  " * i + "- \n" for i in range(100)),
+     "nested more than"),
     ("nested not: 200 deep", "version: 1\ntargets: {log: {type: console}}\nrules: [{name: a, notify: log, match: "
      + "{not: " * 200 + "{resource: issue}" + "}" * 200 + "}]", "nested more than"),
     ("billion laughs", _laughs(10), "aliases expand"),

@@ -64,7 +64,8 @@ def test_random_bytes_and_headers(client, body: bytes, extra: dict, signed: bool
 
 
 json_leaf = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
-             | st.text(st.characters(categories=["Cs", "L", "N", "P", "S", "Zs", "Cc"]), max_size=30)  # Cs: lone surrogates
+             | st.text(st.characters(categories=["Cs", "L", "N", "P", "S", "Zs", "Cc"]),
+                       max_size=30)  # Cs: lone surrogates
              | st.sampled_from(["\ud800", "a\udfffb", "\U0001f4a5", "{{ ''.__class__ }}", "<!channel>"]))
 json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4)
                           | st.dictionaries(st.text(max_size=8), kids, max_size=4), max_leaves=25)
@@ -108,7 +109,8 @@ EXPLICIT = [
     ("not UTF-8", b'{"action":"created","data":{"t":"\xff\xfe\xc0"}}', 400),
     ("UTF-16", '{"action":"created","data":{}}'.encode("utf-16"), 400),
     ("UTF-8 BOM", b'\xef\xbb\xbf{"action":"created","data":{}}', 400),
-    ("lone high surrogate as issue id", b'{"action":"created","data":{"issue":{"id":"\\ud800","title":"\\ud800x"}}}', 202),
+    ("lone high surrogate as issue id", b'{"action":"created","data":{"issue":{"id":"\\ud800","title":"\\ud800x"}}}',
+     202),
     ("lone low surrogate in a key", b'{"action":"created","data":{"issue":{"id":"s2","\\udfff":"\\uDC00"}}}', 202),
     ("surrogate pair (emoji) kept", _issue(id="s3", title="boom \U0001f4a5"), 202),
     ("NaN and Infinity", b'{"action":"created","data":{"issue":{"id":NaN,"title":Infinity,"count":-Infinity}}}', 202),
@@ -149,7 +151,8 @@ def test_lone_surrogates_become_replacement_characters(app, client) -> None:
                                           "text/plain", "application/json; charset=latin-1", "", "*/*"])
 def test_content_type_is_irrelevant(client, content_type: str) -> None:
     """The body is verified and parsed as raw bytes whatever Content-Type says (no form parsing eats it)."""
-    body = sentry_body("comment.created").replace(b'"comment_id":', b'"x_ct":"' + content_type.encode() + b'","comment_id":')
+    body = sentry_body("comment.created").replace(b'"comment_id":',
+                                                  b'"x_ct":"' + content_type.encode() + b'","comment_id":')
     headers = {**signed_headers("comment", body), "Content-Type": content_type}
     assert _post(client, body, headers).status_code == 202
 

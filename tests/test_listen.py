@@ -1,4 +1,5 @@
-"""The default listen address (router/listen.py): private on a laptop, every interface on a platform or in a container."""
+"""The default listen address (router/listen.py): private on a laptop, every interface on a platform or in a
+container."""
 
 from __future__ import annotations
 

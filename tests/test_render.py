@@ -113,7 +113,8 @@ def test_text_form_is_plain(renderer: Renderer) -> None:
 def test_lookup_order_and_user_overrides(tmp_path: Path) -> None:
     """Lookup: rule template, then resource, then default; the user folder overrides shipped files by name."""
     (tmp_path / "special.text.j2").write_text("{% block title %}special{% endblock %}{% block body %}b{% endblock %}")
-    (tmp_path / "issue.text.j2").write_text("{% block title %}issue {{ project }}{% endblock %}{% block body %}{% endblock %}")
+    (tmp_path / "issue.text.j2").write_text("{% block title %}issue {{ project }}{% endblock %}{% block body %}{%"
+                                            " endblock %}")
     (tmp_path / "default.text.j2").write_text("{% block title %}mine{% endblock %}{% block body %}x{% endblock %}")
     r = Renderer(str(tmp_path))
     assert r.render(sample("issue.created"), CONSOLE, Rule("r", None, template="special")).title == "special"
@@ -139,7 +140,8 @@ def test_broken_template_falls_back_logs_and_counts(tmp_path: Path, caplog: pyte
 
 def test_sandbox_blocks_unsafe_access(tmp_path: Path) -> None:
     """Templates run sandboxed: reaching for Python internals fails and falls back to default."""
-    (tmp_path / "issue.text.j2").write_text("{% block title %}{{ ''.__class__.__mro__[1].__subclasses__() }}{% endblock %}")
+    (tmp_path / "issue.text.j2").write_text("{% block title %}{{ ''.__class__.__mro__[1].__subclasses__() }}{%"
+                                            " endblock %}")
     msg = Renderer(str(tmp_path)).render(sample("issue.created"), CONSOLE)
     assert msg.template == "default.text.j2" and "subclasses" not in msg.title
 
@@ -188,8 +190,10 @@ def test_check_templates_passes_for_shipped_defaults() -> None:
 @pytest.mark.slow
 def test_check_templates_reports_file_line_and_sample(tmp_path: Path) -> None:
     """Broken user templates are reported as FILE:LINE: sample X: message; bad blocks JSON too."""
-    (tmp_path / "issue.text.j2").write_text("{% block title %}ok{% endblock %}\n{% block body %}\n{{ event.data.issue.title.upper(1, 2) }}{% endblock %}")
-    (tmp_path / "seer.slack.j2").write_text('{% block title %}t{% endblock %}{% block blocks %}[{"text": 1}]{% endblock %}')
+    (tmp_path / "issue.text.j2").write_text("{% block title %}ok{% endblock %}\n{% block body %}\n{{"
+                                            " event.data.issue.title.upper(1, 2) }}{% endblock %}")
+    (tmp_path / "seer.slack.j2").write_text('{% block title %}t{% endblock %}{% block blocks %}[{"text": 1}]{%'
+                                            ' endblock %}')
     (tmp_path / "bad.text.j2").write_text("{% if %}")
     (tmp_path / "weird.j2").write_text("x")
     errors = check_templates(str(tmp_path))

@@ -42,8 +42,12 @@ RUNAWAY = [
     ("percent-width", "{{ '%0999999999d' % 1 }}"),
     ("format-width", "{{ '{:>999999999}'.format(1) }}"),
     ("indent", "{{ ('a\\n' * 100000)|indent(100000) }}"),
-    ("concat-doubling", "{% set ns = namespace(s=title) %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}"),
-    ("plus-doubling", "{% set ns = namespace(s=title) %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}"),
+    ("concat-doubling",
+     "{% set ns = namespace(s=title) %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length"
+     " }}"),
+    ("plus-doubling",
+     "{% set ns = namespace(s=title) %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length"
+     " }}"),
     ("many-outputs", "{% for i in range(100000) %}{{ title }}{{ title }}{{ title }}{% endfor %}"),
 ]
 

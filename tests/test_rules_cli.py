@@ -71,7 +71,8 @@ def test_test_explains_matches_and_renders(run, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith("error.created (subject bb78c1407cea4519aa397afc059c793d) against ")
-    assert '✓ rule "browser-errors" (line ' in out and "    ✓ tags.browser.name exists true  (actual: \"Chrome\")" in out
+    assert '✓ rule "browser-errors" (line ' in out
+    assert "    ✓ tags.browser.name exists true  (actual: \"Chrome\")" in out
     assert "matched: browser-errors, everything-else" in out
     assert '→ log (console), from rule "browser-errors"' in out and "blooopy is not defined" in out
     assert "(not sent: add --send to deliver)" in out
@@ -131,8 +132,10 @@ def test_every_resource_has_shipped_templates(resource: str) -> None:
     ('{action: exploded}', 'match.action: "exploded" is not an action Sentry sends (known:'),
 ])
 @pytest.mark.slow
-def test_check_warns_about_resources_and_actions_sentry_never_sends(run, tmp_path: Path, match: str, warning: str) -> None:
-    """A rule pinned to a misspelt resource or action still loads (Sentry adds new ones) but check warns, naming the line."""
+def test_check_warns_about_resources_and_actions_sentry_never_sends(run, tmp_path: Path, match: str,
+                                                                    warning: str) -> None:
+    """A rule pinned to a misspelt resource or action still loads (Sentry adds new ones) but check warns, naming the
+    line."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(f"version: 1\ntargets:\n  log: {{type: console}}\nrules:\n  - name: typo\n    match: {match}\n"
                      "    notify: [log]\n")

@@ -82,7 +82,8 @@ def test_design_example_loads_with_its_variables() -> None:
     assert rs.targets["backend-mail"].options["to"] == ("backend@example.com",)
     assert rs.targets["discord"].options["urls"] == ("discord://1234567/abcdefghijk",)
     first = rs.rules[0]
-    assert (first.notify, first.template, first.throttle, first.stop) == (("oncall", "backend-mail"), "issue", 600, False)
+    assert (first.notify, first.template, first.throttle, first.stop) == \
+        (("oncall", "backend-mail"), "issue", 600, False)
     assert rs.rules[1].stop and rs.rules[1].notify == ()
 
 

@@ -111,7 +111,8 @@ CASES = [
     ("issue.created", "{not: {resource: issue, action: created}}", False),
     ("issue.created", "{not: {resource: issue, action: resolved}}", True),   # not (all of)
     ("comment.created", "{any: [{all: [{resource: comment}, {actor.type: user}]}, {level: fatal}]}", True),
-    ("comment.created", "{resource: comment, not: {any: [{actor.type: application}, {data.comment: {contains: wip}}]}}", True),
+    ("comment.created", "{resource: comment, not: {any: [{actor.type: application}, {data.comment: {contains: wip}}]}}",
+     True),
     ("issue.created", "{}", True),
 ]
 
@@ -140,7 +141,8 @@ def test_order_stop_and_one_notification_per_target() -> None:
     """Matching rules notify top to bottom until a stop rule; a target reached twice gets the first rule's."""
     result = match(load_rules_text(ORDER_RULES, "t.yaml", {}), event("issue.created"))
     assert result.matched == ("first", "second", "stopper")
-    assert [(n.rule.name, n.target.name) for n in result.notifications] == [("first", "a"), ("first", "b"), ("second", "c")]
+    assert [(n.rule.name, n.target.name) for n in result.notifications] == [("first", "a"), ("first", "b"),
+                                                                            ("second", "c")]
 
 
 def test_stop_rule_that_does_not_match_does_not_stop() -> None:
@@ -240,7 +242,8 @@ def test_compiled_getters_read_exactly_what_lookup_reads() -> None:
     ("created", "created", True),
 ])
 def test_index_agrees_with_the_condition_for_non_text_pins(pin: str, action: str, expected: bool) -> None:
-    """A rule pinning `action` to null or a number matches exactly when its condition holds (the index never decides)."""
+    """A rule pinning `action` to null or a number matches exactly when its condition holds (the index never
+    decides)."""
     from router.rules.load import load_rules_text
     from router.rules.match import match
     from router.sentry import build

@@ -81,7 +81,8 @@ GLOB_CHARS = st.text(alphabet="abz*?[]!-.\\^$()|+{}&~\n", max_size=8)
 TEXT_CHARS = st.text(alphabet="ab-.\\^$[]()*?!\n", max_size=10)
 
 
-@pytest.mark.parametrize("glob", ["[b-a]", "[!b-a]", "[^a]", "[a-]", "[]]", "[!]a]", "[\\]", "[a-b-c]", "[[]", "a[z-a]"])
+@pytest.mark.parametrize("glob",
+                         ["[b-a]", "[!b-a]", "[^a]", "[a-]", "[]]", "[!]a]", "[\\]", "[a-b-c]", "[[]", "a[z-a]"])
 @pytest.mark.parametrize("text", ["a", "b", "c", "]", "^", "-", "[", "\\", "!", "az"])
 def test_glob_classes_agree_with_fnmatchcase(glob: str, text: str) -> None:
     """Glob classes (negation, literal ^ and ], empty ranges) match what fnmatchcase matches."""

@@ -1,4 +1,5 @@
-"""One rules version everywhere: a watcher thread per process, readiness that tells nothing, the version in the ledger."""
+"""One rules version everywhere: a watcher thread per process, readiness that tells nothing, the version in the
+ledger."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Security (DESIGN 2.5, 1.5): constant-time signatures, no secret in any output, an inert sandbox, rules-only targets."""
+"""Security (DESIGN 2.5, 1.5): constant-time signatures, no secret in any output, an inert sandbox, rules-only
+targets."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def world(tmp_path: Path, monkeypatch):
 
 @pytest.mark.slow
 def test_no_secret_in_any_output(world, caplog, capfd) -> None:
-    """After accepting, refusing and failing to deliver, no secret is in logs, answers, metrics, ledger or CLI output."""
+    """After accepting, refusing and failing to deliver, no secret is in logs, answers, metrics, ledger or CLI
+    output."""
     settings, slack, sink = world
     caplog.set_level(logging.DEBUG)
     app = create_app(settings)
@@ -85,8 +87,8 @@ def test_no_secret_in_any_output(world, caplog, capfd) -> None:
     outputs: list[str] = []
     for name in ("issue.created", "error.created", "metric_alert.critical"):
         body = encode_like_sentry(fixture_payload(name))
-        outputs.append(client.post("/sentry/webhook", data=body,
-                                   headers=signed_headers(name.split(".")[0], body, CLIENT_SECRET)).get_data(as_text=True))
+        headers = signed_headers(name.split(".")[0], body, CLIENT_SECRET)
+        outputs.append(client.post("/sentry/webhook", data=body, headers=headers).get_data(as_text=True))
     body = b'{"action":"created","data":{}}'
     for headers in (signed_headers("issue", body, "wrong"), signed_headers("issue", b"", CLIENT_SECRET), {}):
         outputs.append(client.post("/sentry/webhook", data=body, headers=headers).get_data(as_text=True))
@@ -164,7 +166,8 @@ def test_template_cannot_reach_python_internals(tmp_path: Path, expr: str) -> No
     """A user template reaching for Python internals gets nothing: sandbox refusal (default used) or an empty value."""
     from router.rules.model import Target
 
-    (tmp_path / "issue.text.j2").write_text("{% block title %}" + expr + "{% endblock %}{% block body %}b{% endblock %}")
+    (tmp_path / "issue.text.j2").write_text("{% block title %}" + expr + "{% endblock %}{% block body %}b{% endblock"
+                                                                         " %}")
     event = SentryEvent.from_dict({"resource": "issue", **fixture_payload("issue.created")})
     message = Renderer(str(tmp_path)).render(event, Target("t", "console", {}))
     everything = message.title + message.text

@@ -1,4 +1,5 @@
-"""`sentry-router send-sample` (router/cli/send_sample.py): samples or files, a new event per send unless --same, PORT."""
+"""`sentry-router send-sample` (router/cli/send_sample.py): samples or files, a new event per send unless --same,
+PORT."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def test_file_is_sent_as_sentry_would(sink, tmp_path: Path) -> None:
     assert _send(env, "--file", str(path), "--same").returncode == 0
     req = server.requests[0]
     assert req.headers["sentry-hook-resource"] == "error"
-    assert req.body == b'{"action":"created","data":{"error":{"event_id":"' + b"ab" * 16 + b'","title":"\\u00dcn\\u00ef"}}}'
+    assert req.body == (b'{"action":"created","data":{"error":{"event_id":"' + b"ab" * 16
+                        + b'","title":"\\u00dcn\\u00ef"}}}')
 
 
 @pytest.mark.parametrize("content, name, expected", [

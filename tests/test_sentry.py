@@ -1,4 +1,5 @@
-"""Parsing Sentry webhooks into SentryEvent, with shortcuts and subject ids (router/sentry/event.py, body.py, shortcuts.py)."""
+"""Parsing Sentry webhooks into SentryEvent, with shortcuts and subject ids (router/sentry/event.py, body.py,
+shortcuts.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The human-facing facts read out of Sentry payloads (router/sentry/details.py), over the fixtures in tests/fixtures/."""
+"""The human-facing facts read out of Sentry payloads (router/sentry/details.py), over the fixtures in
+tests/fixtures/."""
 
 from __future__ import annotations
 

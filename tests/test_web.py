@@ -76,7 +76,8 @@ def _bad_requests() -> list[tuple[str, str, dict, bytes, int]]:
     ]
 
 
-@pytest.mark.parametrize("case, method, headers, body, status", _bad_requests(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("case, method, headers, body, status", _bad_requests(),
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_requests_change_nothing(app, client, case, method, headers, body, status) -> None:
     """Each malformed request gets its 4xx with a one-line reason, queues nothing, and the process keeps serving."""
     resp = client.open("/sentry/webhook", method=method, data=body, headers=headers)
@@ -95,7 +96,8 @@ def test_secret_never_in_logs_or_answers(client, caplog) -> None:
     for _case, method, headers, body, _status in _bad_requests():
         answers.append(client.open("/sentry/webhook", method=method, data=body, headers=headers).get_data(as_text=True))
     body = sentry_body("issue.created")
-    answers.append(client.post("/sentry/webhook", data=body, headers=signed_headers("issue", body)).get_data(as_text=True))
+    answers.append(client.post("/sentry/webhook", data=body,
+                               headers=signed_headers("issue", body)).get_data(as_text=True))
     answers.append(client.get("/metrics").get_data(as_text=True))
     answers.append(client.get("/-/ready").get_data(as_text=True))
     assert all(SECRET not in a for a in answers)

@@ -67,4 +67,5 @@ def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float 
          dedup_window: float = 1200) -> Job:
     """Accept one notification and wait until the worker has sent it; the ledger row."""
     accepted = delivery.accept(event, notify(target), dedup_window, 0)
-    return wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j, timeout=timeout)
+    return wait_for(lambda: (j := delivery.store.get(jobs_of(delivery, accepted)[0])) and j.status == SENT and j,
+                    timeout=timeout)

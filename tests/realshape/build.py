@@ -183,7 +183,8 @@ def corpus() -> dict[str, tuple[str, dict[str, Any]]]:
         "event": ev, "triggered_rule": "Billing errors to Slack",
         "issue_alert": {"id": 311, "title": "Billing errors to Slack", "sentry_app_id": 12,
                         "settings": [{"name": "channel", "value": "#billing"}]}}))
-    c["metric_alert.critical"] = ("metric_alert", metric("critical", 20, "1204 events in the last 10 minutes\\nThreshold: 1000",
+    c["metric_alert.critical"] = ("metric_alert",
+                                  metric("critical", 20, "1204 events in the last 10 minutes\\nThreshold: 1000",
                                                          "5a0e1c6d-5b54-4f1d-bf3d-8f2c1e0a9b11"))
     c["metric_alert.warning"] = ("metric_alert", metric("warning", 10, "640 events in the last 10 minutes",
                                                         "0c2d7e58-1a47-4a7b-9b0e-3e6f5a4d2c22"))
