@@ -1,3 +1,3 @@
-"""A plain `gunicorn router.wsgi:app` picks this file up by default: the router's gunicorn settings."""
+"""A plain `gunicorn router.web.wsgi:app` picks this file up by default: the router's gunicorn settings."""
 
-from router.gunicorn_conf import *  # noqa: F401,F403
+from router.web.gunicorn_conf import *  # noqa: F401,F403

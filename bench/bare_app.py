@@ -1,6 +1,6 @@
 """The ingest baseline: a bare Flask app that reads the body and answers 202, served like the router.
 
-    PORT=8001 WEB_CONCURRENCY=2 .venv/bin/python -m gunicorn --config python:router.gunicorn_conf bench.bare_app:app
+    PORT=8001 WEB_CONCURRENCY=2 .venv/bin/python -m gunicorn --config python:router.web.gunicorn_conf bench.bare_app:app
 """
 
 from __future__ import annotations

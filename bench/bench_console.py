@@ -112,7 +112,7 @@ def main() -> None:
     settings = Settings(client_secrets=("x",), admin_tokens=(TOKEN,), rules_path=str(tmp / "rules.yaml"),
                         db_path=str(tmp / "router.sqlite3"), templates_path=str(tmp / "tpl"),
                         redis_url=args.redis or None)
-    from router.app import create_app
+    from router.web.app import create_app
 
     app = create_app(settings)
     store = app.extensions["router"].delivery.store

@@ -36,7 +36,7 @@ TITLES = {
 CHILD = r"""
 import json, sys, time, resource
 sys.path.insert(0, sys.argv[1])
-from router.app import create_app
+from router.web.app import create_app
 from router.settings import Settings
 from tests.conftest import signed_headers
 title = sys.stdin.read()

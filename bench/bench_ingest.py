@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_ingest.py [--rounds 3] [--duration 10] [--connections 32] [--pool 4000]
 
-Both run under the same gunicorn config (`python:router.gunicorn_conf`, WEB_CONCURRENCY=2, no access log).
+Both run under the same gunicorn config (`python:router.web.gunicorn_conf`, WEB_CONCURRENCY=2, no access log).
 The router (`sentry-router web`, embedded SQLite default) loads 50 realistic rules over 4 targets (Slack
 channel, Slack webhook, email, Apprise); wrk posts a pool of distinct signed real payloads, alternating
 bare/router each round. `dedup_window: 0s` in the bench rules turns content dedup off, so every request
@@ -117,7 +117,7 @@ class Poller(threading.Thread):
 def start_bare(tmp: Path) -> Server:
     """The bare Flask app under the same gunicorn config."""
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--config", "python:router.gunicorn_conf", "bench.bare_app:app"]
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:router.web.gunicorn_conf", "bench.bare_app:app"]
     return Server("bare", argv, _env(tmp, port, tmp / "none.yaml", "bare"), port, tmp / "bare.log")
 
 

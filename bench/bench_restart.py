@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.verify import sign
+from router.sentry.verify import sign
 from tests.conftest import SECRET, free_port
 from tests.e2e_procs import alive, base_env, issue_body
 

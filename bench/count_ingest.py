@@ -51,8 +51,8 @@ def child(mode: str, n: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="count-ingest-"))
     (tmp / "rules.yaml").write_text(rules_yaml())
     sys.stderr = open(os.devnull, "w")  # the router logs one line per webhook: written, unseen
-    from router.app import create_app
     from router.settings import Settings
+    from router.web.app import create_app
 
     app = create_app(Settings(client_secrets=(SECRET,), rules_path=str(tmp / "rules.yaml"),
                               db_path=str(tmp / "r.sqlite3"), templates_path=str(tmp / "tpl")))
@@ -77,7 +77,7 @@ def _stages(app: Any, reqs: list[tuple[str, bytes, dict[str, str]]], upto: int) 
     from router import metrics, sentry
     from router.masking import one_line
     from router.rules.match import match
-    from router.verify import verify
+    from router.sentry.verify import verify
 
     rt, log = app.extensions["router"], logging.getLogger("router.web")
     for res, body, headers in reqs:

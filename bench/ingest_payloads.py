@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from router.sentry import SUBJECT_PATHS, encode_like_sentry
-from router.verify import sign
+from router.sentry.verify import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

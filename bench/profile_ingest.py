@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest_payloads import rules_yaml, webhooks
-from router.app import create_app
 from router.settings import Settings
+from router.web.app import create_app
 from tests.conftest import signed_headers
 
 SECRET = "bench-client-secret"

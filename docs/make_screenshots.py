@@ -60,7 +60,7 @@ def main() -> None:
     """Serve, send, screenshot."""
     out = ROOT / "docs"
     with tempfile.TemporaryDirectory() as tmp, FakeSlack(token=SLACK_TOKEN) as slack:
-        from router.app import create_app
+        from router.web.app import create_app
 
         settings = admin_settings(Path(tmp), slack.url, rules=RULES)
         app = create_app(settings)

@@ -2,7 +2,7 @@
 
 PROMETHEUS_MULTIPROC_DIR must be set before this module is first imported for
 several processes to share counters; `serve`, `web` and gunicorn's config set it
-(router.cli.supervise.multiproc_dir, router/gunicorn_conf.py).
+(router.cli.supervise.multiproc_dir, router/web/gunicorn_conf.py).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from router.masking import url_secrets
+
 MISSING_SECRET = ("SENTRY_CLIENT_SECRET is not set: copy the Client Secret of your Sentry integration into it "
                   "(several, comma-separated, are all accepted)")
 
@@ -58,7 +60,7 @@ TABLE: tuple[tuple[str, str, str, Callable[[str], Any], str], ...] = (
     ("smtp_url", "SMTP_URL", "", _opt, "smtp://[user:pass@]host[:port], smtps://… or starttls://…"),
     ("email_from", "EMAIL_FROM", "sentry-router@localhost", _str, "sender address for email targets"),
     ("host", "ROUTER_HOST", "", _str, "listen address of `serve`/`web`; unset: 127.0.0.1, or 0.0.0.0 on a "
-     "platform (Heroku, Kubernetes…) or in a container (router/listen.py)"),
+     "platform (Heroku, Kubernetes…) or in a container (router/web/listen.py)"),
     ("port", "PORT", "8000", _int, "listen port"),
     ("web_concurrency", "WEB_CONCURRENCY", "2", _int, "gunicorn worker processes"),
     ("read_timeout", "ROUTER_READ_TIMEOUT", "10", _float,
@@ -175,8 +177,6 @@ class Settings:
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this configuration holds, for masking in output."""
-        from router.masking import url_secrets
-
         found = list(self.client_secrets) + list(self.admin_tokens)
         if self.sentry_api_token:
             found.append(self.sentry_api_token)

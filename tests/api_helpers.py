@@ -40,7 +40,7 @@ rules:
 @pytest.fixture
 def admin_app(tmp_path: Path, fake_slack: Any) -> Iterator[Any]:
     """An app with the admin token, rules sending issues to FakeSlack (use with the fake_slack fixture)."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     yield create_app(admin_settings(tmp_path, fake_slack.url))
 

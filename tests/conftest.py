@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from router.sentry import encode_like_sentry
+from router.sentry.verify import sign
 from router.settings import Settings
-from router.verify import sign
 from tests.support.tools import under_ci
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -75,7 +75,7 @@ def settings(tmp_path: Path, rules_file: Path) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Iterator:
     """The Flask app built by create_app on the test settings."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     yield create_app(settings)
 

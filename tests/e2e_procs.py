@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from router.sentry import encode_like_sentry
-from router.verify import sign
+from router.sentry.verify import sign
 from tests.conftest import SECRET, fixture_payload
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from router.verify import sign
+from router.sentry.verify import sign
 from tests.conftest import SECRET
 from tests.e2e_procs import issue_body
 from tests.fakes.slack import FakeSlack

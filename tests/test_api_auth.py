@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from router.api.auth import basic_password, bearer_token, token_ok
 from router.settings import Settings
+from router.web.api.auth import basic_password, bearer_token, token_ok
 
 TOKENS = ("first-admin-token", "second-admin-token")
 API_PATHS = ["/api/v1", "/api/v1/", "/api/v1/status", "/api/v1/no/such/thing"]
@@ -28,7 +28,7 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def admin_client(settings: Settings) -> Iterator:
     """A test client of an app with two admin tokens."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     yield create_app(settings.replace(admin_tokens=TOKENS)).test_client()
 

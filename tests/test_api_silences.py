@@ -19,7 +19,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def admin(settings: Settings) -> Iterator:
     """A test client of an app with an admin token."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     yield create_app(settings.replace(admin_tokens=(TOKEN,))).test_client()
 

@@ -103,7 +103,7 @@ def test_csrf_token_is_tied_to_the_admin_token(tmp_path, fake_slack) -> None:
     """The CSRF token depends on the signed-in token (not the user name), so a rotated token's forms differ."""
     import base64
 
-    from router.app import create_app
+    from router.web.app import create_app
     from tests.api_helpers import TOKEN
 
     app = create_app(admin_settings(tmp_path, fake_slack.url, admin_tokens=(TOKEN, "second-admin-token")))
@@ -150,7 +150,7 @@ def test_playground_draft_errors_at_their_lines(client, rules: str, line: int, s
 
 def test_email_preview_is_its_own_sandboxed_document(tmp_path, fake_slack) -> None:
     """The email frame's document runs nothing and loads nothing (CSP sandbox), and the frame is sandboxed."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     rules = ("version: 1\ntargets:\n  mail: {type: email, to: ops@example.com}\nrules:\n  - name: m\n"
              "    match: {}\n    notify: [mail]\n")

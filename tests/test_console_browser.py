@@ -30,7 +30,7 @@ def browser() -> Iterator:
 @pytest.fixture
 def console(tmp_path, fake_slack):
     """(base URL, app, fake Slack) of a served app with a running worker."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     settings = admin_settings(tmp_path, fake_slack.url)
     app = create_app(settings)

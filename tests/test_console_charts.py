@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.console.charts import area_chart
+from router.web.console.charts import area_chart
 
 
 @pytest.mark.parametrize("counts, peak, total, has", [

@@ -145,7 +145,7 @@ def test_redis_restart_mid_run_web_answers_503_worker_recovers_all_delivered_onc
     assert worker.popen.poll() is None  # the same worker process, not restarted
     ledger = RedisStore(persistent_redis.url).jobs(5 * n)
     assert len(ledger) == n and {j.status for j in ledger} == {SENT}
-    # the outage is reported, not narrated: repeated warnings are collapsed (router/log_collapse.py)
+    # the outage is reported, not narrated: repeated warnings are collapsed (router/logs/collapse.py)
     logs = {p.name: p.log.read_text(errors="replace") for p in cluster.procs}
     tracebacks = sum(text.count("Traceback") for text in logs.values())
     noisy = sum(1 for text in logs.values() for line in text.splitlines() if " WARNING " in line or " ERROR " in line)

@@ -76,7 +76,7 @@ def _settings(tmp_path: Path, slack: FakeSlack, rules: str, **extra: object) -> 
 
 
 def _post_all(settings: Settings, n: int) -> list[int]:
-    from router.app import create_app
+    from router.web.app import create_app
 
     client = create_app(settings).test_client()
     statuses = []

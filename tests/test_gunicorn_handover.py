@@ -1,4 +1,4 @@
-"""Zero-downtime restart of `sentry-router web` (router/gunicorn_conf.py pre_exec): SIGUSR2, then SIGTERM the old
+"""Zero-downtime restart of `sentry-router web` (router/web/gunicorn_conf.py pre_exec): SIGUSR2, then SIGTERM the old
 master."""
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
-"""The default listen address (router/listen.py): private on a laptop, every interface on a platform or in a
+"""The default listen address (router/web/listen.py): private on a laptop, every interface on a platform or in a
 container."""
 
 from __future__ import annotations
 
 import pytest
 
-from router.listen import default_host, listen_host
 from router.settings import Settings
+from router.web.listen import default_host, listen_host
 
 
 @pytest.mark.parametrize("environ, files, expected", [

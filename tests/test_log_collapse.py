@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from router.log_collapse import Collapse
+from router.logs.collapse import Collapse
 
 
 def _logger(clock: list[float]) -> tuple[logging.Logger, io.StringIO]:

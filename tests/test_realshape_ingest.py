@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from router.app import create_app
 from router.settings import Settings
+from router.web.app import create_app
 from tests.conftest import SECRET, signed_headers
 from tests.delivery_helpers import running_worker, wait_for
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

@@ -1,4 +1,4 @@
-"""When a buffered connection's request is complete: the web worker's reading rules (router/request_buffer.py)."""
+"""When a buffered connection's request is complete: the web worker's reading rules (router/web/request_buffer.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 import pytest
 from gunicorn.config import Config
 
-from router.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
+from router.web.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 
 LIMITS = Limits(Config(), max_body=1000)
 HEAD = b"POST /sentry/webhook HTTP/1.1\r\nHost: x\r\n"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from router import verify as verify_mod
-from router.app import create_app
 from router.cli import main as cli
 from router.delivery.worker import Deliverer, job_rule, job_target
 from router.render import Renderer
 from router.sentry import SentryEvent, encode_like_sentry
+from router.sentry import verify as verify_mod
 from router.settings import Settings
+from router.web.app import create_app
 from tests.conftest import fixture_payload, free_port, signed_headers
 from tests.delivery_helpers import fan_out_all
 from tests.fakes.http_sink import HttpSink

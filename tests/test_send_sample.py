@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from router.sentry import parse
-from router.verify import sign
+from router.sentry.verify import sign
 from tests.conftest import SECRET
 from tests.fakes.http_sink import HttpSink
 from tests.test_cli_web import CLI, _env, web_server  # noqa: F401  (a fixture)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from router.app import create_app
 from router.cli import main as cli
 from router.delivery.store import DEAD, SENT
 from router.sentry import encode_like_sentry
+from router.sentry.verify import sign
 from router.settings import Settings
-from router.verify import sign
+from router.web.app import create_app
 from tests.conftest import fixture_payload, signed_headers
 from tests.delivery_helpers import running_worker, wait_for
 from tests.fakes.sentry_api import FakeSentryAPI

@@ -56,7 +56,7 @@ def installation_webhook(action: str, uuid: str = UUID, code: str | None = CODE)
 
 def post_and_deliver(settings: Settings, body: bytes) -> dict:
     """POST one installation webhook to the app, run the worker until its job is sent; its ledger row."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     client = create_app(settings).test_client()
     resp = client.post("/sentry/webhook", data=body, headers=signed_headers("installation", body))
@@ -93,8 +93,8 @@ def test_installation_deleted_drops_the_token(tmp_path: Path, sentry: FakeSentry
 
 def test_a_refused_code_is_a_dead_letter_without_secrets(tmp_path: Path, sentry: FakeSentryAPI) -> None:
     """A grant code Sentry refuses is not retried: a dead letter naming the refusal, no secret in it."""
-    from router.app import create_app
     from router.delivery.store import DEAD
+    from router.web.app import create_app
 
     settings = app_settings(tmp_path, sentry)
     body = installation_webhook("created", code="not-the-code")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from router.sentry.verify import sign
 from router.settings import Settings
-from router.verify import sign
 from tests.conftest import SECRET
 from tests.sentry_app_helpers import SETTING_RULES, UUID, issue_alert, settings_list
 

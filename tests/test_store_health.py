@@ -24,7 +24,7 @@ def _corrupt(path: Path) -> None:
 
 def test_a_corrupt_store_answers_503_with_a_hint(settings: Settings, tmp_path: Path, caplog) -> None:
     """The app starts on a file that is no database; /-/ready and webhooks answer 503 saying what to do."""
-    from router.app import create_app
+    from router.web.app import create_app
 
     _corrupt(Path(settings.db_path))
     client = create_app(settings).test_client()
@@ -59,7 +59,7 @@ def test_ready_fails_when_writes_fail(tmp_path: Path, settings: Settings) -> Non
     """A Redis that answers PING but refuses writes (out of memory) makes /-/ready answer 503."""
     import redis
 
-    from router.app import create_app
+    from router.web.app import create_app
 
     (tmp_path / "redis").mkdir()
     server = RedisServer(tmp_path / "redis")

@@ -1,10 +1,10 @@
-"""Signature verification over raw bytes (router/verify.py)."""
+"""Signature verification over raw bytes (router/sentry/verify.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from router.verify import sign, verify
+from router.sentry.verify import sign, verify
 
 VECTOR_BODY = (b'{"action":"created","data":{"comment":"adding a comment","project_slug":"sentry","comment_id":1234,'
                b'"issue_id":100,"timestamp":"2022-03-02T21:51:44.118160Z"},"installation":{"uuid":'

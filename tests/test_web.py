@@ -1,4 +1,4 @@
-"""The HTTP contract of DESIGN 1.3: the webhook endpoint and the ops endpoints (router/web.py)."""
+"""The HTTP contract of DESIGN 1.3: the webhook endpoint and the ops endpoints (router/web/views.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from router.verify import sign
+from router.sentry.verify import sign
 from tests.conftest import ALL_FIXTURES, CONSOLE_RULES, SECRET, fixture_payload, sentry_body, signed_headers
 
 

@@ -18,8 +18,8 @@ from router.rules.load import RulesError, load_rules_or_default
 from router.rules.model import RuleSet
 from router.settings import MISSING_SECRET, Settings
 
-WSGI_APP = "router.wsgi:app"
-GUNICORN_CONFIG = "python:router.gunicorn_conf"
+WSGI_APP = "router.web.wsgi:app"
+GUNICORN_CONFIG = "python:router.web.gunicorn_conf"
 
 
 def preflight(settings: Settings) -> None:

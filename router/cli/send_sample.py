@@ -17,7 +17,7 @@ from router.cli.env import settings_from_env
 from router.cli.rules import infer_resource
 from router.sentry import encode_like_sentry
 from router.sentry.payloads import load_sample, renew, sample_names
-from router.verify import sign
+from router.sentry.verify import sign
 
 
 def read_payload(name: str | None, file: str | None, resource: str | None) -> tuple[str, dict[str, Any]]:

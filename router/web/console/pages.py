@@ -8,13 +8,21 @@ from typing import Any
 
 from flask import Response, abort, render_template, request
 
-from router.api.data import BadQuery, find_webhook, list_webhooks, runtime, webhook_detail, webhook_query
-from router.api.webhooks import webhooks as api_webhooks
-from router.api.status import status_report
-from router.console import bp
-from router.console.charts import area_chart
-from router.console.slack_preview import preview
 from router.delivery import StoreUnavailable
+from router.web.api.data import (
+    BadQuery,
+    find_webhook,
+    list_webhooks,
+    render_job,
+    runtime,
+    webhook_detail,
+    webhook_query,
+)
+from router.web.api.status import status_report
+from router.web.api.webhooks import webhooks as api_webhooks
+from router.web.console import bp
+from router.web.console.charts import area_chart
+from router.web.console.slack_preview import preview
 
 
 def _query() -> Any:
@@ -60,8 +68,6 @@ def webhook(webhook_id: str) -> str:
 @bp.get("/notifications/<job_id>/email")
 def email_preview(job_id: str) -> Response:
     """The email HTML of one notification, for the sandboxed frame on the webhook page (no script, no fetch)."""
-    from router.api.data import render_job
-
     rt = runtime()
     job = rt.delivery.store.get(job_id)
     html = render_job(rt, job).get("html") if job is not None else None

@@ -7,11 +7,11 @@ import time
 import orjson
 from flask import Response, current_app, request
 
-from router.api import bp
-from router.api.http import error, json_response
 from router.delivery.silence_store import Silences, silences_of
 from router.delivery.store import StoreUnavailable, new_id
 from router.rules.silence import SilenceError, new_silence
+from router.web.api import bp
+from router.web.api.http import error, json_response
 
 MAX_BODY = 64 * 1024   # a silence is a few hundred bytes
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import render_template, request
 
-from router.api.data import masked, runtime
-from router.api.explain_view import explain_body
-from router.console import bp
-from router.console.csrf import check_csrf
-from router.console.slack_preview import preview
 from router.rules.load import RulesError, load_rules_text
 from router.sentry import KNOWN_RESOURCES, BadPayload
+from router.web.api.data import masked, runtime
+from router.web.api.explain_view import explain_body
+from router.web.console import bp
+from router.web.console.csrf import check_csrf
+from router.web.console.slack_preview import preview
 
 DRAFT_NAME = "draft.yaml"
 

@@ -9,15 +9,15 @@ from typing import Any
 import orjson
 from flask import current_app
 
-from router.api.explain import explain_json
 from router.channels.base import DeliveryError
 from router.delivery.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
 from router.delivery.store import STATUSES, Job
 from router.delivery.worker import job_rule, job_target
 from router.masking import mask
-from router.render import Message
-from router.runtime import Runtime
+from router.render import Message, Renderer
 from router.sentry import BadPayload, SentryEvent, parse
+from router.web.api.explain import explain_json
+from router.web.runtime import Runtime
 
 MAX_LIMIT = 200
 NOTIFICATION_STATUSES = ("queued", "sending", "retrying", "sent", "dead", "suppressed")
@@ -36,8 +36,6 @@ def renderer(rt: Runtime) -> Any:
     """One Renderer per app (templates compile once), made on first use."""
     found = current_app.extensions.get("router.renderer")
     if found is None:
-        from router.render import Renderer
-
         found = current_app.extensions["router.renderer"] = Renderer(rt.settings.templates_path,
                                                                      rt.settings.sentry_url)
     return found

@@ -3,8 +3,8 @@
 import os
 import tempfile
 
-from router.listen import listen_host
 from router.settings import Settings
+from router.web.listen import listen_host
 
 _settings = Settings.from_env()
 # Every web worker must write its metrics where /metrics (in any worker) reads them all.
@@ -14,8 +14,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 bind = f"{listen_host(_settings)}:{_settings.port}"
 workers = _settings.web_concurrency
 # One thread per process that buffers each request whole, with a read deadline: slow or idle clients hold
-# a buffer, never the worker (router/serving.py)
-worker_class = "router.serving.BufferingWorker"
+# a buffer, never the worker (router/web/serving.py)
+worker_class = "router.web.serving.BufferingWorker"
 # Per-request access logging cost ~25% of ingest throughput; the app logs one line per webhook instead.
 accesslog = None
 errorlog = "-"
@@ -31,6 +31,8 @@ if os.path.isdir("/dev/shm"):
 
 def child_exit(server: object, worker: object) -> None:
     """A web worker exited: drop its live metrics so gauges stay right (prometheus multiprocess)."""
+    # imported here, not above: prometheus_client fixes its multiprocess mode when first imported, so the master
+    # must set PROMETHEUS_MULTIPROC_DIR (above) before anything imports router.metrics
     from router.metrics import mark_dead
 
     mark_dead(worker.pid)  # type: ignore[attr-defined]

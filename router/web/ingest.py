@@ -10,8 +10,9 @@ from router import sentry
 from router.delivery import StoreUnavailable
 from router.masking import one_line
 from router.rules.match import match
-from router.runtime import Runtime
-from router.verify import verify
+from router.sentry.verify import verify
+from router.sentry_app.parts import with_installation_job
+from router.web.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,6 @@ def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str]) -> Outcome:
     ruleset = rt.rules.current
     result = match(ruleset, event)
     if event.resource == "installation" and rt.settings.sentry_client_id:
-        from router.sentry_app.parts import with_installation_job
-
         result = with_installation_job(result)
     try:
         accepted = rt.delivery.accept(event, result, ruleset.settings.dedup_window,

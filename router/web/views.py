@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from router import metrics, pipeline, sentry
+from router import metrics, sentry
 from router.delivery import StoreUnavailable
 from router.masking import one_line
-from router.runtime import Runtime
+from router.web import ingest
+from router.web.runtime import Runtime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("router.web")  # the one line per webhook keeps the logger name operators filter on
 bp = Blueprint("router", __name__)
 
 STATUS = {"accepted": 202, "duplicate": 202, "bad_signature": 401, "bad_request": 400,
@@ -55,9 +56,9 @@ def webhook() -> Response:
     rt.rules.maybe_reload()
     body = _read_body(rt.settings.max_body)
     if body is None:
-        out = pipeline.Outcome("too_large", f"body larger than ROUTER_MAX_BODY ({rt.settings.max_body} bytes)")
+        out = ingest.Outcome("too_large", f"body larger than ROUTER_MAX_BODY ({rt.settings.max_body} bytes)")
     else:
-        out = pipeline.ingest(rt, body, request.headers)
+        out = ingest.ingest(rt, body, request.headers)
     ev = out.event
     # labels are names Sentry sends or "other": neither unsigned nor signed input grows the metric's cardinality
     resource = sentry.label(ev.resource, sentry.KNOWN_ACTIONS) if ev else ""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from router.api import bp
-from router.api.data import BadQuery, find_webhook, list_webhooks, runtime, webhook_detail, webhook_query
-from router.api.http import error, json_response
+from router.web.api import bp
+from router.web.api.data import BadQuery, find_webhook, list_webhooks, runtime, webhook_detail, webhook_query
+from router.web.api.http import error, json_response
 
 
 @bp.get("/webhooks")

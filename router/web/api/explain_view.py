@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Response, request
 
-from router.api import bp
-from router.api.data import message_json, renderer, runtime
-from router.api.explain import explain_json
-from router.api.http import error, json_response
 from router.rules.match import match
 from router.rules.model import RuleSet
-from router.runtime import Runtime
 from router.sentry import BadPayload, parse
+from router.web.api import bp
+from router.web.api.data import message_json, renderer, runtime
+from router.web.api.explain import explain_json
+from router.web.api.http import error, json_response
+from router.web.runtime import Runtime
 
 
 def explain_body(rt: Runtime, body: bytes, resource: str | None, ruleset: RuleSet | None = None) -> dict[str, Any]:

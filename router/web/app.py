@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from router.logs import configure_logging
-from router.runtime import Runtime
 from router.settings import MISSING_SECRET, Settings
+from router.web.api.views import bp as api_bp
+from router.web.console.views import bp as console_bp
+from router.web.runtime import Runtime
+from router.web.sentry_app import bp as sentry_app_bp
+from router.web.views import bp
 
 
 class ConfigError(RuntimeError):
@@ -19,11 +23,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     if not settings.client_secrets:
         raise ConfigError(MISSING_SECRET)
     configure_logging(settings)
-    from router.sentry_app.views import bp as sentry_app_bp
-    from router.web import bp  # after logging, so import-time messages are formatted too
-    from router.api.views import bp as api_bp
-    from router.console.views import bp as console_bp
-
     app = Flask("router")
     app.extensions["router"] = Runtime.start(settings)
     app.register_blueprint(bp)

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from router.log_collapse import Collapse
+from router.logs.collapse import Collapse
 from router.masking import mask_registered, register
 from router.settings import Settings
 

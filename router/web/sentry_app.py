@@ -16,8 +16,8 @@ from router.masking import one_line
 from router.rules.model import RuleSet, Target
 from router.sentry import BadPayload
 from router.sentry.app import parse_action_request
+from router.sentry.verify import verify
 from router.sentry_app.schema import ACTION_URI, TARGETS_URI
-from router.verify import verify
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sentry_app", __name__)

@@ -1,5 +1,5 @@
 """Every admin API view, imported so they are on the blueprint; create_app registers `bp`."""
 
-from router.api import bp, explain_view, notifications, silences, status, webhooks  # noqa: F401
+from router.web.api import bp, explain_view, notifications, silences, status, webhooks  # noqa: F401
 
 __all__ = ["bp"]

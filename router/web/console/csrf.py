@@ -7,7 +7,7 @@ import hmac
 
 from flask import abort, request
 
-from router.api.auth import basic_password
+from router.web.api.auth import basic_password
 
 
 def csrf_token() -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response
 
-from router.api.auth import console_guard, protect
+from router.web.api.auth import console_guard, protect
+from router.web.console.csrf import csrf_token
 
 # Nothing inline, nothing from elsewhere: a payload string that slips into markup still cannot run.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -21,16 +24,12 @@ NAV = (("console.webhooks", "Webhooks"), ("console.notifications", "Notification
 @bp.context_processor
 def navigation() -> dict:
     """The menu and the CSRF token every page uses."""
-    from router.console.csrf import csrf_token
-
     return {"nav": NAV, "csrf_token": csrf_token}
 
 
 @bp.app_template_filter("when")
 def when(ts: float | None) -> str:
     """A Unix time as `YYYY-MM-DD HH:MM:SS` UTC."""
-    import time
-
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) if ts else ""
 
 

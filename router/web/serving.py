@@ -10,7 +10,7 @@ the app, from memory, in the same thread: a slow client holds a buffer, never th
 per connection, as with `sync` (a keep-alive client reconnects). Bounds: at most gunicorn's
 worker_connections (1,000) open connections per process; buffers past 64 KiB share a budget of
 4 x ROUTER_MAX_BODY (at least 16 MiB), over which a connection waits unread while its deadline runs.
-What makes a request complete is router/request_buffer.py.
+What makes a request complete is router/web/request_buffer.py.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from gunicorn import util
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.sync import SyncWorker
 
-from router.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 from router.settings import Settings
+from router.web.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 
 SMALL = 65536             # a buffer this small may always grow (heads, most webhooks); larger ones share a budget
 ACCEPT_BATCH = 4          # connections accepted per turn of the loop

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, redirect, request
 
-from router.api.http import error
+from router.web.api.http import error
 
 API_REALM = 'Bearer realm="sentry-router"'
 CONSOLE_REALM = 'Basic realm="sentry-router console", charset="UTF-8"'

@@ -8,14 +8,14 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from router.api.data import runtime
-from router.console import bp
-from router.console.csrf import check_csrf
 from router.delivery.silence_store import silences_of
 from router.delivery.store import new_id
 from router.rules.conditions import plain
 from router.rules.silence import SilenceError, new_silence
 from router.rules.yamlio import YamlSyntaxError, parse_yaml
+from router.web.api.data import runtime
+from router.web.console import bp
+from router.web.console.csrf import check_csrf
 
 
 def _spec(form: Any) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Response, current_app
 
-from router.api import bp
-from router.api.http import json_response
 from router.delivery import StoreUnavailable
 from router.delivery.store import DEAD
-from router.runtime import Runtime
+from router.web.api import bp
+from router.web.api.http import json_response
+from router.web.runtime import Runtime
 
 
 def _rt() -> Runtime:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from router.api import bp
-from router.api.data import BadQuery, list_notifications, runtime
-from router.api.http import error, json_response
 from router.delivery.store import DEAD, SENT, SUPPRESSED
+from router.web.api import bp
+from router.web.api.data import BadQuery, list_notifications, runtime
+from router.web.api.http import error, json_response
 
 REPLAYABLE = (DEAD, SENT, SUPPRESSED)   # finished ones; queued or retrying ones are on their way already
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from router.api.data import BadQuery, list_notifications, runtime
-from router.api.notifications import replay_one
-from router.console import bp
-from router.console.csrf import check_csrf
+from router.web.api.data import BadQuery, list_notifications, runtime
+from router.web.api.notifications import replay_one
+from router.web.console import bp
+from router.web.console.csrf import check_csrf
 
 STATUS_TABS = ("dead", "retrying", "queued", "sent", "suppressed")
 
