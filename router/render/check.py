@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import TemplateNotFound
 
+from router.render.context import build_context
 from router.render.env import DEFAULTS_DIR
 from router.render.renderer import FORMS, Renderer, error_location
 from router.rules.model import Rule, Target
@@ -78,7 +79,6 @@ def _check_file(renderer: Renderer, name: str, path: str, events: list[tuple[str
 
 def _context(renderer: Renderer, event: Any, target: Target, rule: Rule,
              notification: dict[str, Any]) -> dict[str, Any]:
-    from router.render.context import build_context
     return build_context(event, target, rule, notification, renderer.sentry_url or "https://sentry.example.com")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Template, TemplateSyntaxError
 
 from router.masking import one_line
+from router.metrics import TEMPLATE_ERRORS
 from router.render import budget
 from router.render.blocks import FALLBACK_MAX, clip, parse_blocks
 from router.render.context import build_context, notification_info
@@ -54,7 +55,6 @@ def error_location(exc: BaseException, fallback: str = "?") -> tuple[str, int]:
 
 def _metric_failure(template: str) -> None:
     try:
-        from router.metrics import TEMPLATE_ERRORS
         TEMPLATE_ERRORS.labels(template=template).inc()
     except Exception:  # metrics must never break a notification
         log.debug("could not count a template error", exc_info=True)

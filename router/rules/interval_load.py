@@ -10,7 +10,9 @@ from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from router.rules.conditions import kind
 from router.rules.intervals import Entry, Ranges, TimeInterval
+from router.rules.targets import unknown_keys
 from router.rules.yamlio import LList, LMap, Path, Report
 
 KEYS = ("times", "weekdays", "days_of_month", "months", "years", "location")
@@ -152,8 +154,6 @@ class IntervalCompiler:
         return None
 
     def _unknown(self, mapping: LMap, allowed: tuple[str, ...], path: Path) -> None:
-        from router.rules.targets import unknown_keys
-
         unknown_keys(mapping, allowed, path, self.report)
 
 
@@ -199,8 +199,6 @@ def _hhmm(minutes: int) -> str:
 
 
 def _kind(value: Any) -> str:
-    from router.rules.conditions import kind
-
     return kind(value)
 
 

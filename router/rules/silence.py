@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from router.rules.conditions import Compiler, Group
+from router.rules.load import parse_duration
 from router.rules.yamlio import Path, YamlSyntaxError, parse_yaml
 
 KEYS = ("match", "duration", "ends_at", "starts_at", "until_resolved", "reason", "created_by")
@@ -135,8 +136,6 @@ def new_silence(spec: Any, now: float, silence_id: str) -> Silence:
 
 def _end(spec: Mapping[str, Any], starts: float, errors: list[str]) -> tuple[float | None, str]:
     """The end: `duration` or `ends_at`, or `until_resolved` for one issue (either may cap it)."""
-    from router.rules.load import parse_duration
-
     given = [k for k in ("duration", "ends_at") if spec.get(k) is not None]
     until = spec.get("until_resolved", False)
     issue = ""

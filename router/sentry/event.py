@@ -163,6 +163,7 @@ def lookup(event: SentryEvent, path: str) -> Any:
         tags = event.shortcuts.get("tags", {})
         return tags.get(rest, MISSING)
     if head == "settings" and rest:  # the alert-rule action settings chosen in Sentry (app.py)
+        # here, not at the top: sentry/app.py builds on this module's SentryEvent (a cycle inside the package)
         from router.sentry.app import action_settings
 
         return action_settings(event).get(rest, MISSING)

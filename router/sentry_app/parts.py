@@ -29,6 +29,7 @@ def build_parts(settings: Settings, store: KV, known: Known | None = None) -> Se
     tokens = Tokens(settings, store, api)
     lookup = None
     if settings.slack_bot_token:
+        # imported only when a bot token is set: slack-sdk costs ~150 ms at every process start (router/channels)
         from router.channels.slack.users import user_lookup
 
         lookup = user_lookup(settings.slack_bot_token, settings.slack_api_url, settings.enrich_timeout)
