@@ -1,3 +1,9 @@
-"""sentry-router: a rules-based notification router for Sentry webhooks."""
+"""sentry-router: a rules-based notification router for Sentry webhooks.
+
+The rooms, each importing only those below it: cli/ (every command) → web/ (app, views, ingest, gunicorn
+worker and config, api/, console/) and the worker → delivery/ → sentry_app/ (tokens, enrichment) →
+render/ and channels/ → rules/ → sentry/ (Sentry's JSON and signature) → logs/ → settings.py; masking.py
+and metrics.py are leaves any room may use.
+"""
 
 __version__ = "0.1.0"
