@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from werkzeug.datastructures import Headers
+
 from router import sentry
 from router.delivery import StoreUnavailable
 from router.masking import one_line
@@ -28,7 +30,7 @@ class Outcome:
     webhook_id: str = ""
 
 
-def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str]) -> Outcome:
+def ingest(rt: Runtime, body: bytes, headers: Mapping[str, str] | Headers) -> Outcome:
     """Run one webhook through every ingest stage; notifications are durably queued before it returns."""
     if not verify(body, headers.get("Sentry-Hook-Signature"), rt.settings.client_secrets):
         reason = "missing Sentry-Hook-Signature header" if not headers.get("Sentry-Hook-Signature") \

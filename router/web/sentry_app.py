@@ -37,7 +37,8 @@ def _signed(body: bytes) -> bool:
 def _ruleset() -> RuleSet:
     rules = current_app.extensions["router"].rules
     rules.maybe_reload()
-    return rules.current
+    current: RuleSet = rules.current
+    return current
 
 
 def selectable(targets: Mapping[str, Target]) -> list[Target]:

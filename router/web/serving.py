@@ -189,7 +189,7 @@ class BufferingWorker(SyncWorker):
         except OSError as exc:
             if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
                 self.log.exception("Socket error processing request.")
-        except BaseException as exc:  # noqa: BLE001 - as gunicorn's sync worker: answered 400/500 by gunicorn
+        except BaseException as exc:
             self.handle_error(req, sock, conn.addr, exc)
         if conn.whole():
             self.close(conn)   # all it sent was read: a plain close sends FIN, no reset

@@ -23,7 +23,8 @@ STATUS = {"accepted": 202, "duplicate": 202, "bad_signature": 401, "bad_request"
 
 
 def _rt() -> Runtime:
-    return current_app.extensions["router"]
+    rt: Runtime = current_app.extensions["router"]
+    return rt
 
 
 def _error(outcome: str, reason: str, extra_headers: dict[str, str] | None = None) -> Response:
@@ -70,7 +71,8 @@ def webhook() -> Response:
     assert ev is not None
     metrics.INGEST_SECONDS.observe(time.perf_counter() - start)
     log.info("webhook %s %s.%s subject=%s matched=%s%s", out.webhook_id, ev.resource, one_line(ev.action),
-             one_line(ev.subject_id), ",".join(out.matched) or "-", " (duplicate)" if out.outcome == "duplicate" else "")
+             one_line(ev.subject_id), ",".join(out.matched) or "-",
+             " (duplicate)" if out.outcome == "duplicate" else "")
     return _json(202, {"id": out.webhook_id, "resource": ev.resource, "action": ev.action,
                        "matched": list(out.matched), "duplicate": out.outcome == "duplicate"})
 

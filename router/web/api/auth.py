@@ -8,6 +8,7 @@ import hmac
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from router.web.api.http import error
 
@@ -17,7 +18,8 @@ CONSOLE_REALM = 'Basic realm="sentry-router console", charset="UTF-8"'
 
 def admin_tokens() -> tuple[str, ...]:
     """The tokens of this app's settings; empty when ROUTER_ADMIN_TOKEN is unset."""
-    return current_app.extensions["router"].settings.admin_tokens
+    tokens: tuple[str, ...] = current_app.extensions["router"].settings.admin_tokens
+    return tokens
 
 
 def token_ok(given: str | None, tokens: tuple[str, ...]) -> bool:
@@ -88,7 +90,7 @@ def protect(bp: Blueprint, guard: Callable[[], Response | None], has_index: bool
     def unknown(rest: str = "") -> Response:
         return error(404, f"no such path: {request.path}") if guard is api_guard else not_found()
 
-    def root() -> Response:
+    def root() -> BaseResponse:
         return redirect(request.path + "/") if has_index else unknown()
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]

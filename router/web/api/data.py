@@ -29,7 +29,8 @@ class BadQuery(ValueError):
 
 def runtime() -> Runtime:
     """The running app's Runtime."""
-    return current_app.extensions["router"]
+    rt: Runtime = current_app.extensions["router"]
+    return rt
 
 
 def renderer(rt: Runtime) -> Any:
@@ -122,7 +123,8 @@ def notification_json(job: Job, attempts: list[Any] | None = None) -> dict[str, 
     out: dict[str, Any] = {"id": job.id, "webhook_id": job.webhook_id, "rule": job.rule, "target": job.target,
                            "type": job.target_type, "status": job.status, "attempts": job.attempts,
                            "last_error": job.last_error or None, "updated_at": job.updated_at,
-                           "created_at": job.created_at, "next_at": job.next_at if job.status in ("queued", "retrying") else None,
+                           "created_at": job.created_at,
+                           "next_at": job.next_at if job.status in ("queued", "retrying") else None,
                            "reason": job.last_error or None if job.status == "suppressed" else None,
                            "receipt": dict(job.receipt)}
     if attempts is not None:

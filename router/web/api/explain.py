@@ -17,7 +17,8 @@ def condition_json(node: Any, event: SentryEvent) -> dict[str, Any]:
         return {"path": node.path, "op": node.op, "expected": _jsonable(node.expected),
                 "actual": show_actual(actual), "held": bool(node.test(actual))}
     kids = [condition_json(c, event) for c in node.children]
-    held = {"all": all, "any": any}.get(node.kind, lambda rs: not all(rs))(k["held"] for k in kids)
+    helds = [k["held"] for k in kids]
+    held = all(helds) if node.kind == "all" else any(helds) if node.kind == "any" else not all(helds)
     return {"group": node.kind, "held": held, "conditions": kids}
 
 

@@ -15,7 +15,8 @@ from router.web.runtime import Runtime
 
 
 def _rt() -> Runtime:
-    return current_app.extensions["router"]
+    rt: Runtime = current_app.extensions["router"]
+    return rt
 
 
 def per_target(activity: dict[str, Any]) -> dict[str, dict[str, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, Response
 
@@ -22,7 +23,7 @@ NAV = (("console.webhooks", "Webhooks"), ("console.notifications", "Notification
 
 
 @bp.context_processor
-def navigation() -> dict:
+def navigation() -> dict[str, Any]:
     """The menu and the CSRF token every page uses."""
     return {"nav": NAV, "csrf_token": csrf_token}
 
