@@ -65,7 +65,7 @@ def run(tmp: Path, slack: FakeSlack, api_url: str | None, events: list[SentryEve
                         slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url, templates_path=str(tmp / "t"),
                         **extra)
     delivery = Delivery.from_settings(settings)
-    deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="bench")
+    deliverer = Deliverer(settings, delivery.store, owner="bench")
     delivery.store.kv_set("hb:bench", "1")
     took = []
     for ev in events:

@@ -70,7 +70,7 @@ def work(app: Any, rounds: int = 1) -> None:
     """Run the worker's steps in this thread: fan out every accepted webhook, then try each due job once."""
     rt = app.extensions["router"]
     store = rt.delivery.store
-    deliverer = Deliverer(rt.settings, store, rt.delivery.queue, owner="api-test")
+    deliverer = Deliverer(rt.settings, store, owner="api-test")
     store.kv_set("hb:api-test", "1")
     for _ in range(rounds):
         for webhook_id in store.due_inbound(time.time() + 1, 3600, 10_000):

@@ -1,4 +1,4 @@
-"""Helpers shared by the delivery tests: events, notifications, an in-process consumer, polling."""
+"""Helpers shared by the delivery tests: events, notifications, an in-process worker, polling."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from router.delivery import Accepted, Delivery
-from router.delivery.consumer import GracefulConsumer, InboxPoller, make_consumer
-from router.delivery.queue import set_handler
-from router.delivery.worker import Deliverer
+from router.delivery.consumer import Worker
 from router.rules.model import MatchResult, Notification, Rule, Target
 from router.sentry import SentryEvent, build
 from router.settings import Settings
@@ -74,25 +72,13 @@ def fan_out_all(delivery: Delivery) -> int:
     return sum(bool(delivery.fan_out(webhook_id)) for webhook_id in waiting)
 
 
-class _QuietConsumer(GracefulConsumer):
-    def _set_signal_handlers(self) -> None:  # pytest owns the signals of the test process
-        pass
-
-
 @contextmanager
 def running_worker(settings: Settings, threads: int = 4) -> Iterator[Delivery]:
-    """A delivery worker (real huey consumer threads and the inbox poller) in this process, stopped on exit."""
-    delivery = Delivery.from_settings(settings)
-    set_handler(Deliverer(settings, delivery.store, delivery.queue, owner="test-worker"))
-    delivery.store.kv_set("hb:test-worker", "1")
-    consumer = make_consumer(delivery, threads)
-    consumer.__class__ = _QuietConsumer
-    consumer.start()
-    inbox = InboxPoller(delivery, 3 * settings.worker_heartbeat)
-    inbox.start()
+    """A delivery worker (real sender threads and the inbox poller, no sweeper) in this process, stopped on exit."""
+    worker = Worker(settings, "test-worker", threads, sweep=False)
+    worker.delivery.store.kv_set("hb:test-worker", "1")
+    worker.start()
     try:
-        yield delivery
+        yield worker.delivery
     finally:
-        inbox.stop()
-        consumer.stop(graceful=True)
-        set_handler(None)
+        worker.stop()

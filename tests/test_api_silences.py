@@ -82,7 +82,7 @@ def test_a_silence_from_the_api_suppresses_in_the_worker(admin, settings: Settin
     accepted = delivery.accept(issue_event(3), notify(slack_target()), 1200, 0)
     fan_out_all(delivery)
     job_id = delivery.store.jobs(10, (), accepted.webhook_id)[0].id
-    Deliverer(settings, delivery.store, delivery.queue, owner="t")(job_id)
+    Deliverer(settings, delivery.store, owner="t")(job_id)
     job = delivery.store.get(job_id)
     assert (job.status, job.last_error) == (SUPPRESSED, made["id"])
 

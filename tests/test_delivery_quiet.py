@@ -100,7 +100,7 @@ def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: Fa
     redis_server.flush()
     settings = worker_settings(tmp_path, fake_slack.url, redis_url=redis_server.url)
     delivery = Delivery.from_settings(settings)
-    deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="w1")
+    deliverer = Deliverer(settings, delivery.store, owner="w1")
     silences_of(RedisStore(redis_server.url)).add(new_silence({"match": {"project": {"exists": True}},
                                                                "duration": "1h"}, time.time(), "sil-redis"))
 

@@ -221,13 +221,24 @@ def test_a_renewed_lease_is_not_recovered_while_its_owner_sends(store: Store) ->
     assert store.renew([live.id], "w1", NOW + 200) == [] and store.recover_orphans(NOW + 300) == []
 
 
-def test_stale_finds_lost_queue_tasks_once_per_grace(store: Store) -> None:
-    """Queued jobs overdue by the grace are returned, then not again until another grace passes."""
-    old, new = job(NOW - 100), job(NOW)
-    put(store, [old, new])
-    assert store.stale(NOW, 30, 100) == [old.id]
-    assert store.stale(NOW + 1, 30, 100) == []
-    assert sorted(store.stale(NOW + 31, 30, 100)) == sorted([old.id, new.id])
+def test_claim_next_takes_due_jobs_soonest_first_once(store: Store) -> None:
+    """The ledger is the queue: claim_next leases due queued/retrying jobs soonest first, each once, never one
+    not yet due; a retry is claimed again at its new due time, a replay at once."""
+    late, soon, later = job(NOW + 5), job(NOW - 10), job(NOW + 100)
+    put(store, [late, soon, later])
+    assert store.count_due(NOW) == 1 and store.count_due(NOW + 5) == 2 and store.count_due(NOW + 5, 1) == 1
+    assert [j.id for j in store.claim_next("w1", 30, NOW, 5)] == [soon.id]
+    assert store.claim_next("w2", 30, NOW, 5) == []
+    taken = store.claim_next("w1", 30, NOW + 6, 5)
+    assert [(j.id, j.status, j.attempts, j.owner, j.lease_until) for j in taken] == \
+        [(late.id, SENDING, 1, "w1", NOW + 36)]
+    assert store.record(late.id, "w1", RETRYING, NOW + 7, error="x", next_at=NOW + 50)
+    assert store.claim_next("w1", 30, NOW + 49, 5) == [] and store.count_due(NOW + 49) == 0
+    assert [(j.id, j.attempts) for j in store.claim_next("w1", 30, NOW + 50, 5)] == [(late.id, 2)]
+    assert store.record(soon.id, "w1", DEAD, NOW + 8, error="gone")
+    assert store.requeue(soon.id, NOW + 9, 3600)
+    assert [j.id for j in store.claim_next("w1", 30, NOW + 9, 5)] == [soon.id]
+    store.wait_due(0.01)   # returns (a wake-up or the timeout); never blocks past it
 
 
 def test_dead_letter_replay(store: Store) -> None:

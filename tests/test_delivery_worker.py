@@ -179,7 +179,7 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
                             slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
         delivery = Delivery.from_settings(settings)
         job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
-        deliverer = Deliverer(settings, delivery.store, delivery.queue, owner="w1")
+        deliverer = Deliverer(settings, delivery.store, owner="w1")
         fake_slack.delay = 1.0
         sending = threading.Thread(target=deliverer, args=(job_id,))
         sending.start()
@@ -191,7 +191,7 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         assert deliverer.settle() == 1
         job = delivery.store.get(job_id)
         assert (job.status, job.owner in ("", None, "w1")) == (RETRYING, True) and job.lease_until == 0
-        assert delivery.queue.depth() >= 1
+        assert delivery.queue_depth() >= 1
     finally:
         server.stop()
 
@@ -227,11 +227,11 @@ def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlac
     settings = worker_settings(tmp_path, fake_slack.url, **extra)
     delivery = Delivery.from_settings(settings)
     job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
-    first = Deliverer(settings, delivery.store, delivery.queue, owner="w1", lease=1.5)
+    first = Deliverer(settings, delivery.store, owner="w1", lease=1.5)
     sweeper = Sweeper(delivery, "w1", 1.0, 3600, first)
     sweeper.beat()
     sweeper.start()
-    other = Deliverer(settings, delivery.store, delivery.queue, owner="w2", lease=1.5)
+    other = Deliverer(settings, delivery.store, owner="w2", lease=1.5)
     fake_slack.delay = 4.5                     # three leases long (renewed every 0.3 s)
     sending = threading.Thread(target=first, args=(job_id,))
     try:

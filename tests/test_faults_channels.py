@@ -1,6 +1,6 @@
 """Channel faults at volume: Slack 500s, 429 Retry-After, timeouts; SMTP refusing connections; accepted == delivered.
 
-Web app (Flask test client) and delivery worker (real huey consumer threads) in this process, FakeSlack and
+Web app (Flask test client) and delivery worker (real sender threads) in this process, FakeSlack and
 SMTP over real sockets. Not repeated here (pinned for one job in test_delivery_worker.py): the spacing of
 retries after Retry-After, dead letters after a permanent error or exhausted attempts, and replay.
 """

@@ -92,7 +92,7 @@ def test_no_secret_in_any_output(world, caplog, capfd) -> None:
     body = b'{"action":"created","data":{}}'
     for headers in (signed_headers("issue", body, "wrong"), signed_headers("issue", b"", CLIENT_SECRET), {}):
         outputs.append(client.post("/sentry/webhook", data=body, headers=headers).get_data(as_text=True))
-    deliverer = Deliverer(settings, rt.delivery.store, rt.delivery.queue, owner="security-test")
+    deliverer = Deliverer(settings, rt.delivery.store, owner="security-test")
     fan_out_all(rt.delivery)
     jobs = rt.delivery.deliveries(100)
     assert len(jobs) == 9
@@ -196,6 +196,6 @@ def test_payload_cannot_choose_targets(world) -> None:
         assert job_target(job, rules) is rules[job.target]
         assert job_rule(job).name == "everything"
     slack_job = next(j for j in jobs if j.target == "oncall")
-    Deliverer(settings, rt.delivery.store, rt.delivery.queue, owner="t")(slack_job.id)
+    Deliverer(settings, rt.delivery.store, owner="t")(slack_job.id)
     assert [c.params.get("channel") for c in slack.calls("chat.postMessage")] == ["#oncall"]
     assert not any("evil" in r.path for r in sink.requests)

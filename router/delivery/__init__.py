@@ -1,5 +1,5 @@
-"""Durable delivery: the facade ingest calls (accept), over the store (inbound webhooks, ledger, dedup,
-throttle) and queue."""
+"""Durable delivery: the facade ingest calls (accept), over the store (inbound webhooks, the ledger — which is
+the queue —, dedup, throttle)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from router.delivery.fanout import Notes, event_body, fan_out
 from router.delivery.health import Refused, sqlite_problem
 from router.delivery.policy import RetryPolicy
-from router.delivery.queue import Queue
 from router.delivery.history import record_of
 from router.delivery.store import (DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store,
                                    open_store, to_json)
@@ -32,25 +31,23 @@ class Accepted:
 
 
 class Delivery:
-    """Ingest side of delivery: durable accept + enqueue, health, depth; shared by web and CLI."""
+    """Ingest side of delivery: durable accept, fan-out, replay, health, depth; shared by web, worker and CLI."""
 
-    def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.queue = queue
         self.policy = RetryPolicy.from_settings(settings)
         self.notes = Notes()
 
     @classmethod
     def from_settings(cls, settings: Settings, existing: bool = False) -> Delivery:
-        """Open (lazily) the store and queue the settings name; `existing`: refuse a store not yet created. A SQLite
+        """Open (lazily) the store the settings name; `existing`: refuse a store not yet created. A SQLite
         file that is no database is refused: every use raises StoreUnavailable with a hint (503s), not a crash."""
         problem = None if settings.redis_url else sqlite_problem(settings.db_path)
         if problem:
             log.error("store refused: %s (%s)", problem, settings.db_path)
-            return cls(settings, Refused(problem), Refused(problem))  # type: ignore[arg-type]
-        store = open_existing_store(settings) if existing else open_store(settings)
-        return cls(settings, store, Queue.from_settings(settings))
+            return cls(settings, Refused(problem))  # type: ignore[arg-type]
+        return cls(settings, open_existing_store(settings) if existing else open_store(settings))
 
     def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float, default_throttle: float,
                body: bytes | None = None) -> Accepted:
@@ -79,18 +76,15 @@ class Delivery:
 
     def fan_out(self, webhook_id: str) -> tuple[str, ...]:
         """Turn an accepted webhook into its queued jobs now (the worker does it by itself); their ids."""
-        return tuple(fan_out(self.store, self.queue, self.policy.deadline, webhook_id))
+        return tuple(fan_out(self.store, self.policy.deadline, webhook_id))
 
     def ping(self) -> None:
         """Raise StoreUnavailable with the reason when the store cannot be used (for /-/ready)."""
         self.store.ping()
 
     def queue_depth(self) -> int:
-        """Jobs waiting in the queue now."""
-        try:
-            return self.queue.depth()
-        except Exception as exc:
-            raise StoreUnavailable(f"queue: {type(exc).__name__}: {exc}") from None
+        """Jobs due now and waiting for a sender (scheduled retries not included)."""
+        return self.store.count_due(time.time())
 
     def scrape_gauges(self) -> list[tuple[str, str, float]]:
         """Store-backed gauges for /metrics, read at scrape time: queue depth, webhooks waiting, dead letters."""
@@ -107,7 +101,4 @@ class Delivery:
     def replay(self, job_id: str, statuses: tuple[str, ...] = (DEAD,)) -> bool:
         """Send a dead letter (or a job in one of `statuses`) again, with fresh attempts and deadline; False
         unless `job_id` is in one of them."""
-        if not self.store.requeue(job_id, time.time(), self.policy.deadline, statuses):
-            return False
-        self.queue.enqueue([job_id])
-        return True
+        return self.store.requeue(job_id, time.time(), self.policy.deadline, statuses)

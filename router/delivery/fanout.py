@@ -1,9 +1,9 @@
 """Fan-out: an accepted webhook travels as one inbound row (its body and notes), the worker turns it into jobs.
 
 Ingest writes the least it durably must before the 202 — the dedup claim, the body and which rule sends to
-which target — in one transaction, and no queue task. The worker's inbox poller (consumer.py) finds the
-webhook and fans it out: one job per notification (the event copied, the throttle subject, the target's
-masked options) and its queue task, in one transaction — off Sentry's 1-second budget.
+which target — in one transaction. The worker's inbox poller (consumer.py) finds the webhook and fans it
+out: one job per notification (the event copied, the throttle subject, the target's masked options), due
+now, in one transaction — off Sentry's 1-second budget. The jobs are the queue: senders claim them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import orjson
 from router import sentry
 from router.delivery import issue_memory
 from router.delivery.history import record_of
-from router.delivery.queue import Queue
 from router.delivery.quiet import quiet_notes
 from router.delivery.store import Inbound, Job, Store, new_id, to_json
 from router.masking import without_secrets
@@ -100,8 +99,8 @@ def group_of(event: sentry.SentryEvent, group: dict[str, Any]) -> dict[str, Any]
     return {**group, "key": ", ".join(values)}
 
 
-def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> list[str]:
-    """Turn an accepted webhook into its jobs and queue them; their ids ([] when it was fanned out already).
+def fan_out(store: Store, deadline: float, webhook_id: str) -> list[str]:
+    """Turn an accepted webhook into its jobs, due now; their ids ([] when it was fanned out already).
     What it tells about its issue is remembered first, for the notifications of later webhooks (and its own)."""
     inbound = store.inbound(webhook_id)
     if inbound is None:
@@ -112,13 +111,8 @@ def fan_out(store: Store, queue: Queue, deadline: float, webhook_id: str) -> lis
     except Exception as exc:  # a lost memory costs a title or link later, never a notification
         log.warning("webhook %s: remembering its issue failed: %s: %s", webhook_id, type(exc).__name__, exc)
     jobs = jobs_of(inbound, deadline, time.time(), event)
-    ids = [j.id for j in jobs]
-    # on SQLite the tasks go into the same transaction: a job never exists without its task
-    tasks = queue.task_writer(ids, getattr(store, "path", None)) if ids else None
     record = record_of(event, inbound.webhook_id, inbound.created_at, orjson.loads(inbound.matched or "[]"),
                        inbound.body)
-    if not store.fan_out(webhook_id, jobs, tasks, record):
+    if not store.fan_out(webhook_id, jobs, record):
         return []
-    if tasks is None and ids:
-        queue.enqueue(ids)  # Redis; if this fails, the sweeper finds the jobs overdue and queues them
-    return ids
+    return [j.id for j in jobs]

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
-from router.delivery.queue import Queue
 from router.delivery.store import Job, Store
 from router.rules.model import Target
 from router.settings import Settings
@@ -71,8 +70,8 @@ def batch_for(thread: str | None, budget: Budget) -> str:
 class Pacer:
     """Decides, for a claimed job, whether it goes now (with what waits in its batch) or waits for a slot."""
 
-    def __init__(self, store: Store, queue: Queue, owner: str, lease: float) -> None:
-        self.store, self.queue, self.owner, self.lease = store, queue, owner, lease
+    def __init__(self, store: Store, owner: str, lease: float) -> None:
+        self.store, self.owner, self.lease = store, owner, lease
 
     def admit(self, job: Job, budget: Budget, batch: str) -> list[Job] | None:
         """The jobs to send now (this one first, then those that waited in its batch), or None when this job
@@ -151,8 +150,7 @@ class Pacer:
         log.info("%s: rate limited; no sends for %.1fs", budget.key, exc.retry_after)
 
     def _wait(self, job: Job, now: float, at: float, batch: str) -> None:
-        if self.store.defer(job.id, self.owner, now, at, batch):
-            self.queue.schedule(job.id, at - now)
+        self.store.defer(job.id, self.owner, now, at, batch)   # due at `at`: a sender claims it then
 
     def _carrier(self, batch: str, with_reservation: bool = False) -> Any:
         """The batch's carrier and its slot (and, asked, whether that slot is a reserved rate slot)."""

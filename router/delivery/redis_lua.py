@@ -11,6 +11,14 @@ end
 return 1
 """
 
+# wakes up to n idle senders (store_redis.wait_due BLPOPs the list); a stale token costs one empty claim
+_WAKE = """
+local function wake(n)
+  for _ = 1, math.min(n, 16) do redis.call('RPUSH', 'router:wake', '1') end
+  if n > 0 then redis.call('LTRIM', 'router:wake', 0, 63) end
+end
+"""
+
 # one webhook into the history (history_redis.py): its hash, the lex-sorted id index and one per filter value,
 # and the per-minute count the status page charts
 _HISTORY = """
@@ -30,7 +38,7 @@ local function history(json, body)
 end
 """
 
-FAN_OUT = _HISTORY + """
+FAN_OUT = _HISTORY + _WAKE + """
 if redis.call('ZREM', 'router:inbound', ARGV[1]) == 0 then return 0 end
 local body = redis.call('HGET', 'router:in:' .. ARGV[1], 'body') or ''
 redis.call('DEL', 'router:in:' .. ARGV[1])
@@ -44,6 +52,7 @@ for i = 3, #ARGV do
   redis.call('ZADD', 'router:due', j.next_at, j.id)
   redis.call('SADD', 'router:whjobs:' .. ARGV[1], j.id)
 end
+wake(#ARGV - 2)
 return 1
 """
 
@@ -80,7 +89,7 @@ redis.call('ZADD', 'router:sending', ARGV[3], ARGV[1])
 return redis.call('HGETALL', k)
 """
 
-RECORD = """
+RECORD = _WAKE + """
 local k = 'router:job:' .. ARGV[1]
 if redis.call('HGET', k, 'status') ~= 'sending' or redis.call('HGET', k, 'owner') ~= ARGV[2] then return 0 end
 redis.call('HSET', k, 'status', ARGV[3], 'updated_at', ARGV[4], 'next_at', ARGV[5], 'last_error', ARGV[6],
@@ -93,12 +102,15 @@ local stat = 'router:stat:' .. math.floor(tonumber(ARGV[4]) / 60)
 redis.call('HINCRBY', stat, ARGV[3] .. '\t' .. target, 1)
 redis.call('EXPIRE', stat, 172800)
 redis.call('ZREM', 'router:sending', ARGV[1])
-if ARGV[3] == 'retrying' or ARGV[3] == 'queued' then redis.call('ZADD', 'router:due', ARGV[5], ARGV[1]) end
+if ARGV[3] == 'retrying' or ARGV[3] == 'queued' then
+  redis.call('ZADD', 'router:due', ARGV[5], ARGV[1])
+  if tonumber(ARGV[5]) <= tonumber(ARGV[4]) then wake(1) end
+end
 if ARGV[3] == 'dead' then redis.call('ZADD', 'router:dead', ARGV[4], ARGV[1]) end
 return 1
 """
 
-ORPHANS = """
+ORPHANS = _WAKE + """
 local now = tonumber(ARGV[1])
 local out = {}
 local items = redis.call('ZRANGE', 'router:sending', 0, -1, 'WITHSCORES')
@@ -115,6 +127,7 @@ for i = 1, #items, 2 do
     end
   end
 end
+wake(#out)
 return out
 """
 
@@ -131,22 +144,25 @@ end
 return out
 """
 
-STALE = """
-local ids = redis.call('ZRANGEBYSCORE', 'router:due', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+# the queue: up to ARGV[4] due jobs (score next_at <= ARGV[1]), soonest first, leased to ARGV[3] until ARGV[2]
+CLAIM_NEXT = """
 local out = {}
+local ids = redis.call('ZRANGEBYSCORE', 'router:due', '-inf', ARGV[1], 'LIMIT', 0, ARGV[4])
 for _, id in ipairs(ids) do
-  if redis.call('EXISTS', 'router:job:' .. id) == 1 then
-    redis.call('ZADD', 'router:due', ARGV[1], id)
-    redis.call('HSET', 'router:job:' .. id, 'next_at', ARGV[1])
-    out[#out + 1] = id
-  else
-    redis.call('ZREM', 'router:due', id)
+  local k = 'router:job:' .. id
+  local st = redis.call('HGET', k, 'status')
+  redis.call('ZREM', 'router:due', id)
+  if st == 'queued' or st == 'retrying' then
+    redis.call('HINCRBY', k, 'attempts', 1)
+    redis.call('HSET', k, 'status', 'sending', 'lease_until', ARGV[2], 'owner', ARGV[3], 'updated_at', ARGV[1])
+    redis.call('ZADD', 'router:sending', ARGV[2], id)
+    out[#out + 1] = redis.call('HGETALL', k)
   end
 end
 return out
 """
 
-REQUEUE = """
+REQUEUE = _WAKE + """
 local k = 'router:job:' .. ARGV[1]
 local st = redis.call('HGET', k, 'status')
 local ok = false
@@ -159,6 +175,7 @@ local sup = redis.call('HGET', k, 'suppressed')
 if not sup or sup == '' or sup == 'None' then redis.call('HSET', k, 'suppressed', '0') end
 redis.call('ZREM', 'router:dead', ARGV[1])
 redis.call('ZADD', 'router:due', ARGV[2], ARGV[1])
+wake(1)
 return 1
 """
 
@@ -258,6 +275,6 @@ end
 return out
 """
 
-SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "stale": STALE,
+SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "claim_next": CLAIM_NEXT,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE,
            "pace": PACE, "defer": DEFER, "claim_batch": CLAIM_BATCH}

@@ -70,7 +70,9 @@ UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of
             ("router_inbound", "matched text not null default '[]'"),  # files of 2026-11-29
             ("router_job", "batch text not null default ''"))  # files before pacing (pacing.py)
 # indexes on upgraded columns: made after the upgrades
-INDEXES = ("create index if not exists router_job_batch on router_job (batch, status) where batch != ''",)
+INDEXES = ("create index if not exists router_job_batch on router_job (batch, status) where batch != ''",
+           # the queue: due jobs, soonest first (store_sqlite.claim_next), without the finished rows
+           "create index if not exists router_job_due on router_job (next_at) where status in ('queued', 'retrying')")
 
 
 class SqliteDb:

@@ -8,7 +8,7 @@ import os
 import random
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -133,11 +133,9 @@ class Store(Protocol):
         """An accepted webhook not yet fanned out into jobs, or None."""
         ...
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
-                record: Any = None) -> bool:
-        """Replace the inbound webhook by its jobs and its history record (history.WebhookRecord), together;
-        False (and nothing written) if it is gone (fanned out already). `then(tx)` runs in the same transaction
-        (SQLite only: the jobs' task rows)."""
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], record: Any = None) -> bool:
+        """Replace the inbound webhook by its jobs, due now, and its history record (history.WebhookRecord),
+        together; False (and nothing written) if it is gone (fanned out already)."""
         ...
 
     def count_inbound(self) -> int:
@@ -156,7 +154,21 @@ class Store(Protocol):
         ...
 
     def claim(self, job_id: str, owner: str, lease: float, now: float) -> Job | None:
-        """Take a due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""
+        """Take one due queued/retrying job for sending (attempts + 1); None if it is not ours to send."""
+        ...
+
+    def claim_next(self, owner: str, lease: float, now: float, limit: int = 1) -> list[Job]:
+        """Take up to `limit` due queued/retrying jobs (next_at <= now, soonest first) for sending, leased to
+        `owner` until now + `lease` (attempts + 1); [] when none is due. The ledger is the queue."""
+        ...
+
+    def count_due(self, now: float, upto: int = 0) -> int:
+        """How many queued/retrying jobs are due at `now` (the queue depth); with `upto`, counting stops there."""
+        ...
+
+    def wait_due(self, timeout: float) -> None:
+        """Block until a job may have become due (a fan-out, replay or recovery; Redis: from any process) or
+        for at most `timeout` seconds (SQLite: a short poll for other processes' writes)."""
         ...
 
     def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
@@ -172,10 +184,6 @@ class Store(Protocol):
 
     def recover_orphans(self, now: float) -> list[str]:
         """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
-        ...
-
-    def stale(self, now: float, grace: float, limit: int) -> list[str]:
-        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
         ...
 
     def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = ("dead",)) -> bool:

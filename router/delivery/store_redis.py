@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -19,6 +19,7 @@ from router.delivery.store import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, 
 from router.masking import mask_url
 
 P = "router:"
+WAIT = 1.0  # seconds an idle sender blocks on the wake-up list at most (the socket timeout is 2)
 _INT = ("attempts",)
 _FLOAT = ("created_at", "updated_at", "next_at", "deadline_at", "lease_until")
 
@@ -101,12 +102,9 @@ class RedisStore(RedisHistory):
                        body_sha256=d["body_sha256"].decode(), body=d["body"], notes=d["notes"].decode(),
                        matched=d.get("matched", b"[]").decode())
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
-                record: WebhookRecord | None = None) -> bool:
-        """Replace the inbound webhook by its jobs (and its history `record`), together; False (and nothing
-        written) if it is gone."""
-        if then is not None:
-            raise TypeError("RedisStore.fan_out cannot run another write in its transaction (a Lua script)")
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], record: WebhookRecord | None = None) -> bool:
+        """Replace the inbound webhook by its jobs (and its history `record`), together, and wake idle senders;
+        False (and nothing written) if it is gone."""
         return bool(self._call("fan_out", webhook_id, history_json(record) if record else "",
                                *[to_json(_fields(j)) for j in jobs]))
 
@@ -129,6 +127,25 @@ class RedisStore(RedisHistory):
         flat = self._call("claim", job_id, repr(now), repr(now + lease), owner)
         return _job(_pairs(flat)) if flat else None
 
+    def claim_next(self, owner: str, lease: float, now: float, limit: int = 1) -> list[Job]:
+        """Take up to `limit` due queued/retrying jobs, soonest first, for sending (attempts + 1)."""
+        flat = self._call("claim_next", repr(now), repr(now + lease), owner, limit)
+        return sorted((_job(_pairs(f)) for f in flat), key=lambda j: j.next_at)
+
+    def count_due(self, now: float, upto: int = 0) -> int:
+        """How many queued/retrying jobs are due at `now`; with `upto`, at most that many."""
+        n = int(self._do(self.r.zcount, P + "due", "-inf", repr(now)))
+        return min(n, upto) if upto > 0 else n
+
+    def wait_due(self, timeout: float) -> None:
+        """Block until a fan-out, replay or recovery (any process) wakes us, the soonest waiting job is due, or
+        `timeout` passes (at most WAIT, below the socket timeout)."""
+        soonest = self._do(lambda: self.r.zrange(P + "due", 0, 0, withscores=True))
+        if soonest:
+            timeout = min(timeout, soonest[0][1] - time.time())
+        if timeout >= 0.01:
+            self._do(self.r.blpop, [P + "wake"], min(timeout, WAIT))
+
     def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
                receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
                suppressed: int | None = None) -> bool:
@@ -147,10 +164,6 @@ class RedisStore(RedisHistory):
     def recover_orphans(self, now: float) -> list[str]:
         """Sending jobs whose lease expired or whose worker stopped beating: back to retrying, due now."""
         return [i.decode() for i in self._call("orphans", repr(now))]
-
-    def stale(self, now: float, grace: float, limit: int) -> list[str]:
-        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
-        return [i.decode() for i in self._call("stale", repr(now), repr(now - grace), limit)]
 
     def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = ("dead",)) -> bool:
         """A dead letter (or a job in one of `statuses`) back to queued with fresh attempts; False unless it

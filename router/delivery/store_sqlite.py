@@ -1,10 +1,11 @@
-"""The delivery store in the SQLite file the queue uses too (ROUTER_DB); connections in sqlite_db.py."""
+"""The delivery store in one SQLite file (ROUTER_DB); its ledger is the queue. Connections in sqlite_db.py."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from router.delivery.history import WebhookRecord
@@ -22,6 +23,12 @@ _INSERT_JOB = f"insert into router_job ({', '.join(_COLUMNS)}) values ({', '.joi
 _INBOUND_COLUMNS = "id, created_at, resource, request_id, received_at, body_sha256, body, notes, matched"
 _INSERT_INBOUND = ("insert into router_inbound (id, created_at, due_at, resource, request_id, received_at, "
                    "body_sha256, body, notes, matched) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+# due jobs, through the partial index router_job_due (named: the planner prefers (status, next_at) and a sort)
+_DUE = "router_job indexed by router_job_due where status in ('queued', 'retrying') and next_at <= ?"
+_CLAIM_NEXT = (f"update router_job set status = 'sending', attempts = attempts + 1, lease_until = ?, owner = ?, "
+               f"updated_at = ? where id in (select id from {_DUE} order by next_at limit ?) "
+               f"returning {', '.join(_COLUMNS)}")
+POLL = 0.05  # seconds an idle sender waits at most for a job another process made due (no signal crosses them)
 _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, ?) on conflict (key) do update "
           "set expires_at = excluded.expires_at, webhook_id = excluded.webhook_id where router_dedup.expires_at <= ?")
 
@@ -43,6 +50,14 @@ def _row(job: Job) -> tuple[Any, ...]:
 class SqliteStore(SqliteHistory, SqliteDb):
     """Store on SQLite; safe across threads and forked processes (connections are per pid and thread)."""
 
+    def __init__(self, path: str, busy_timeout: float = 10.0) -> None:
+        super().__init__(path, busy_timeout)
+        self._wake = threading.Condition()   # what this process made due wakes its idle senders at once
+
+    def _due_now(self, n: int) -> None:
+        with self._wake:
+            self._wake.notify(n)
+
     # -- ingest ------------------------------------------------------------------------------
     def accept(self, dedup_key: str, ttl: float, inbound: Inbound | None, now: float,
                webhook_id: str = "") -> bool:
@@ -63,8 +78,7 @@ class SqliteStore(SqliteHistory, SqliteDb):
         rows = self._read(f"select {_INBOUND_COLUMNS} from router_inbound where id = ?", (webhook_id,))
         return Inbound(*rows[0]) if rows else None
 
-    def fan_out(self, webhook_id: str, jobs: Sequence[Job], then: Callable[[Any], None] | None = None,
-                record: WebhookRecord | None = None) -> bool:
+    def fan_out(self, webhook_id: str, jobs: Sequence[Job], record: WebhookRecord | None = None) -> bool:
         """Replace the inbound webhook by its jobs (and its history `record`), together; False (and nothing
         written) if it is gone."""
         rows = [_row(j) for j in jobs]  # serialise before taking the write lock
@@ -75,9 +89,8 @@ class SqliteStore(SqliteHistory, SqliteDb):
             if record is not None:
                 conn.execute(INSERT_WEBHOOK, webhook_row(record))
                 conn.execute(BUMP_WEBHOOKS, (int(record.created_at // 60),))
-            if then is not None:
-                then(conn)
-            return True
+        self._due_now(len(rows))
+        return True
 
     def count_inbound(self) -> int:
         """Accepted webhooks not yet fanned out into jobs."""
@@ -110,6 +123,24 @@ class SqliteStore(SqliteHistory, SqliteDb):
                 (SENDING, now + lease, owner, now, job_id, QUEUED, RETRYING, now + 0.5)).fetchone()
         return _job(row) if row else None
 
+    def claim_next(self, owner: str, lease: float, now: float, limit: int = 1) -> list[Job]:
+        """Take up to `limit` due queued/retrying jobs, soonest first, for sending (attempts + 1)."""
+        if not self._read(f"select 1 from {_DUE} limit 1", (now,)):
+            return []  # idle senders look often: no write transaction when nothing is due
+        with self._tx() as conn:
+            rows = conn.execute(_CLAIM_NEXT, (now + lease, owner, now, now, limit)).fetchall()
+        return sorted((_job(r) for r in rows), key=lambda j: j.next_at)
+
+    def count_due(self, now: float, upto: int = 0) -> int:
+        """How many queued/retrying jobs are due at `now`; with `upto`, counting stops there."""
+        limit = f" limit {int(upto)}" if upto > 0 else ""
+        return int(self._read(f"select count(*) from (select 1 from {_DUE}{limit})", (now,))[0][0])
+
+    def wait_due(self, timeout: float) -> None:
+        """Wait for this process to make a job due, or at most POLL seconds (other processes' jobs)."""
+        with self._wake:
+            self._wake.wait(min(timeout, POLL))
+
     def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
                receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
                suppressed: int | None = None) -> bool:
@@ -123,7 +154,9 @@ class SqliteStore(SqliteHistory, SqliteDb):
                 "suppressed = coalesce(?, suppressed) where id = ? and status = ? and owner = ?",
                 (status, now, error, json.dumps(dict(receipt)) if receipt is not None else None,
                  next_at or now, suppressed, job_id, SENDING, owner))
-            return cur.rowcount == 1
+        if cur.rowcount == 1 and status in (QUEUED, RETRYING) and (next_at or now) <= now:
+            self._due_now(1)   # given back due now (a store outage settled): an idle sender takes it
+        return cur.rowcount == 1
 
     def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
         """Extend the lease of jobs `owner` is still sending to `until`; the ids renewed."""
@@ -144,15 +177,7 @@ class SqliteStore(SqliteHistory, SqliteDb):
                 "where status = ? and (lease_until < ? or not exists (select 1 from router_kv "
                 "where key = ? || owner and (expires_at is null or expires_at > ?))) returning id",
                 (RETRYING, now, now, SENDING, now, HEARTBEAT_PREFIX, now)).fetchall()
-        return [r[0] for r in rows]
-
-    def stale(self, now: float, grace: float, limit: int) -> list[str]:
-        """Queued/retrying jobs overdue by `grace` (their queue task was lost); due again now."""
-        with self._tx() as conn:
-            rows = conn.execute(
-                "update router_job set next_at = ? where id in (select id from router_job "
-                "where status in (?, ?) and next_at < ? order by next_at limit ?) returning id",
-                (now, QUEUED, RETRYING, now - grace, limit)).fetchall()
+        self._due_now(len(rows))
         return [r[0] for r in rows]
 
     def requeue(self, job_id: str, now: float, deadline: float, statuses: Sequence[str] = (DEAD,)) -> bool:
@@ -163,7 +188,8 @@ class SqliteStore(SqliteHistory, SqliteDb):
                                f"updated_at = ?, suppressed = coalesce(suppressed, 0) where id = ? and status in "
                                f"({', '.join('?' * len(statuses))})",
                                (QUEUED, now, now + deadline, now, job_id, *statuses))
-            return cur.rowcount == 1
+        self._due_now(cur.rowcount)
+        return cur.rowcount == 1
 
     def throttle_hit(self, key: str, window: float, holder: str, now: float) -> tuple[bool, int]:
         """One notification per key per window: (allowed, suppressed since the last one allowed)."""

@@ -15,7 +15,6 @@ from router.delivery import issue_memory
 from router.delivery.memory import StoreMemory
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
-from router.delivery.queue import Queue
 from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 from router.masking import mask, one_line, strings_in, url_secrets
@@ -63,14 +62,14 @@ def job_rule(job: Job) -> Rule:
 
 
 class Deliverer:
-    """Runs jobs by id in a worker process; thread-safe, one instance per process."""
+    """Runs claimed jobs (or jobs by id) in a worker process; thread-safe, one instance per process."""
 
-    def __init__(self, settings: Settings, store: Store, queue: Queue, *, owner: str,
+    def __init__(self, settings: Settings, store: Store, *, owner: str,
                  renderer: Any = None, channel_for: ChannelFactory | None = None, lease: float = 300.0) -> None:
         from router.channels import build_channel
         from router.render import Renderer
 
-        self.settings, self.store, self.queue, self.owner, self.lease = settings, store, queue, owner, lease
+        self.settings, self.store, self.owner, self.lease = settings, store, owner, lease
         self.policy = RetryPolicy.from_settings(settings)
         # issue facts: the payload, then what earlier webhooks said, then what enrichment read from Sentry's API
         self.sentry_app = build_parts(settings, store, known=issue_memory.recall(store))
@@ -78,7 +77,7 @@ class Deliverer:
         self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
         self.memory = StoreMemory(store)   # where channels keep their threads (Slack: each issue's card)
-        self.pacer = Pacer(store, queue, owner, lease)
+        self.pacer = Pacer(store, owner, lease)
         self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
@@ -94,13 +93,12 @@ class Deliverer:
         return len(self.store.renew(ids, self.owner, time.time() + self.lease)) if ids else 0
 
     def settle(self) -> int:
-        """Give back claims a store outage left in doubt: due again now and queued; how many (sweeper calls it)."""
+        """Give back claims a store outage left in doubt: due again now; how many (sweeper calls it)."""
         settled = 0
         for job_id in list(self._unsettled):
             try:
                 if self.store.record(job_id, self.owner, RETRYING, time.time(),
                                      error="store was unavailable mid-delivery"):
-                    self.queue.enqueue([job_id])
                     settled += 1
             except StoreUnavailable:
                 return settled   # still down: next sweep
@@ -135,8 +133,16 @@ class Deliverer:
             log.error("job %s: store unavailable at claim: %s", job_id, exc)
             self._unsettled.add(job_id)
             return
-        if job is None:
-            return
+        if job is not None:
+            self.deliver(job)
+
+    def claim_next(self) -> Job | None:
+        """Claim the soonest due job for this worker (the ledger is the queue), or None when none is due."""
+        jobs = self.store.claim_next(self.owner, self.lease, time.time(), 1)
+        return jobs[0] if jobs else None
+
+    def deliver(self, job: Job) -> None:
+        """Take a job we hold the claim of through its stages; a failure is recorded, never raised."""
         with self._lock:
             self._sending.add(job.id)
         try:
@@ -318,9 +324,8 @@ class Deliverer:
             _count(job.target_type, "dead")
             log.warning("job %s to %s is dead: %s", job.id, job.target, why)
             return
-        self._record(job, RETRYING, error=reason, next_at=at, suppressed=suppressed)
+        self._record(job, RETRYING, error=reason, next_at=at, suppressed=suppressed)  # due again at `at`
         _count(job.target_type, "retry")
-        self.queue.schedule(job.id, at - now)
         log.info("job %s to %s: attempt %d failed (%s); retry in %.1fs", job.id, job.target, job.attempts,
                  reason, at - now)
 

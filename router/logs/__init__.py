@@ -51,7 +51,6 @@ def configure_logging(settings: Settings) -> None:
     logging._srcfile = None
     logging.logThreads = False
     logging.logMultiprocessing = False
-    logging.getLogger("huey").setLevel(max(logging.WARNING, root.level))
     for name in CHATTY:   # their DEBUG lines are request dumps (headers, URLs with tokens): INFO at most
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
 
