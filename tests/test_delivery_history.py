@@ -23,7 +23,7 @@ def fan(store: Store, rec: WebhookRecord, jobs: list = ()) -> None:
     """Accept an inbound webhook and fan it out with its history record, as ingest and the worker do."""
     assert store.accept(new_id(), 60, Inbound(rec.id, rec.created_at, rec.resource, "req", rec.created_at,
                                               "ab" * 32, rec.body, "[]"), rec.created_at)
-    assert store.fan_out(rec.id, list(jobs), None, rec)
+    assert store.fan_out(rec.id, list(jobs), rec)
 
 
 def test_fan_out_writes_history_with_body(store: Store) -> None:
