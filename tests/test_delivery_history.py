@@ -120,3 +120,42 @@ def test_expire_drops_old_history(store: Store) -> None:
     store.expire(NOW, 5_000)
     assert [r.id for r in store.webhooks(WebhookQuery())] == [new.id]
     assert store.webhook(old.id) is None
+
+
+def test_a_job_reads_its_event_from_its_webhook_row(store: Store) -> None:  # noqa: F811
+    """A fanned-out job keeps only its own notes: its event is rebuilt from the webhook's history row as it was
+    accepted; a row stored with its own copy of the event (before) still uses it; a job whose webhook is gone
+    fails for good."""
+    from router.channels.base import DeliveryError
+    from router.delivery.fanout import Notes, event_body, fan_out, job_event
+    from tests.delivery_helpers import issue_event, notify, slack_target
+
+    event = issue_event(7)
+    inbound = Inbound(new_id(), NOW, event.resource, "req-7", event.received_at, event.body_sha256, event_body(event),
+                      Notes().encode(notify(slack_target("a"), slack_target("b")).notifications, 0.0))
+    assert store.accept("k7", 60, inbound, NOW)
+    ids = fan_out(store, 3600, inbound.webhook_id)
+    jobs = [store.get(i) for i in ids]
+    assert len(jobs) == 2 and all(j is not None and "event" not in j.payload for j in jobs)
+    expected = {**event.to_dict(), "request_id": "req-7"}
+    assert [job_event(store, j).to_dict() for j in jobs if j is not None] == [expected, expected]
+    old = job(payload={"event": expected, "template": None})
+    assert job_event(store, old).to_dict() == expected
+    with pytest.raises(DeliveryError, match="no longer stored") as gone:
+        job_event(store, job(webhook_id="gone", payload={"template": None}))
+    assert not gone.value.retryable
+
+
+def test_expire_keeps_the_webhook_row_of_a_replayed_job(store: Store) -> None:  # noqa: F811
+    """A dead letter replayed just before the retention runs out keeps its webhook's row (its event is read from
+    it) until it is finished; then the row goes like any other."""
+    old = webhook(1, at=NOW - 10_000)
+    j = job(NOW - 10_000, webhook_id=old.id)
+    fan(store, old, [j])
+    assert store.claim(j.id, "w1", 30, NOW) and store.record(j.id, "w1", DEAD, NOW, error="gone")
+    assert store.requeue(j.id, NOW, 3600)
+    store.expire(NOW, 5_000)
+    assert store.webhook(old.id) is not None
+    assert store.claim(j.id, "w1", 30, NOW) and store.record(j.id, "w1", SENT, NOW)
+    store.expire(NOW + 1, 5_000)
+    assert store.webhook(old.id) is None

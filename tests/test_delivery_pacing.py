@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from router.delivery.fanout import job_event
 from router.delivery.pacing import Budget, budget_for
 from router.delivery.store import QUEUED, SENDING, SENT, Store, gcra
 from router.rules.model import Target
@@ -103,7 +104,7 @@ def test_a_burst_of_follow_ups_becomes_one_reply_and_nothing_meets_a_429(setting
     assert digests and all(j.receipt["thread_ts"] == card_ts for j in digests)
     messages = {ts: text_of(m) for (_, ts), m in rated_slack.messages().items()}
     for j in jobs[1:]:   # every follow-up is in the message its ledger entry names, and in no other
-        title = re.compile(re.escape(j.payload["event"]["data"]["error"]["title"]) + r"(?!\d)")
+        title = re.compile(re.escape(job_event(delivery.store, j).to_dict()["data"]["error"]["title"]) + r"(?!\d)")
         assert j.receipt["thread_ts"] == card_ts or j.receipt["ts"] == card_ts
         assert title.search(messages[j.receipt["ts"]])
         assert sum(bool(title.search(text)) for text in messages.values()) == 1

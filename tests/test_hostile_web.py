@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from router.delivery.fanout import job_event
 from router.delivery.worker import job_rule, job_target
 from router.render import Renderer
-from router.sentry import SentryEvent
 from tests.conftest import CONSOLE_RULES, SECRET, fixture_payload, free_port, sentry_body, signed_headers
 from tests.delivery_helpers import fan_out_all
 from tests.e2e_procs import stop_group
@@ -39,8 +39,9 @@ def _downstream_ok(app) -> int:
     renderer = Renderer(None, "https://acme.sentry.io")
     jobs = delivery.deliveries(limit=1000)
     for job in jobs:
-        target = job_target(job, app.extensions["router"].rules.current.targets)
-        message = renderer.render(SentryEvent.from_dict(job.payload["event"]), target, job_rule(job))
+        event = job_event(delivery.store, job)
+        target = job_target(job, app.extensions["router"].rules.current.targets, event)
+        message = renderer.render(event, target, job_rule(job))
         (message.title + message.text).encode("utf-8")  # sendable: no lone surrogates left
     return len(jobs)
 
@@ -143,7 +144,8 @@ def test_lone_surrogates_become_replacement_characters(app, client) -> None:
     assert _post(client, body, signed_headers("issue", body)).status_code == 202
     fan_out_all(app.extensions["router"].delivery)
     (job,) = app.extensions["router"].delivery.deliveries()
-    assert job.payload["event"]["data"]["issue"] == {"id": "77\ufffd", "title": "bad \ufffd title"}
+    event = job_event(app.extensions["router"].delivery.store, job).to_dict()
+    assert event["data"]["issue"] == {"id": "77\ufffd", "title": "bad \ufffd title"}
     assert json.dumps(job.payload, ensure_ascii=False).encode("utf-8")
 
 

@@ -2,8 +2,9 @@
 
 Ingest writes the least it durably must before the 202 — the dedup claim, the body and which rule sends to
 which target — in one transaction. The worker's inbox poller (consumer.py) finds the webhook and fans it
-out: one job per notification (the event copied, the throttle subject, the target's masked options), due
-now, in one transaction — off Sentry's 1-second budget. The jobs are the queue: senders claim them.
+out: one job per notification (the throttle subject, the target's masked options), due now, with the
+webhook's history row — which keeps the body once for all its jobs (`job_event`) — in one transaction, off
+Sentry's 1-second budget. The jobs are the queue: senders claim them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 
 from router import sentry
+from router.channels.base import DeliveryError
 from router.delivery import issue_memory
 from router.delivery.history import record_of
 from router.delivery.quiet import quiet_notes
@@ -70,14 +72,15 @@ class Notes:
 
 
 def jobs_of(inbound: Inbound, deadline: float, now: float, event: sentry.SentryEvent | None = None) -> list[Job]:
-    """One queued job per note of an inbound webhook; they count from its acceptance (latency, deadline)."""
+    """One queued job per note of an inbound webhook; they count from its acceptance (latency, deadline). A job
+    keeps only its own notes: its event is the webhook's, read back from the history row (`job_event`)."""
     event = event or parse_inbound(inbound)
-    ev, subject = event.to_dict(), throttle_subject(event)  # once per webhook, not per job
+    subject = throttle_subject(event)  # once per webhook, not per job
     notes: list[dict[str, Any]] = orjson.loads(inbound.notes)
     return [Job(id=new_id(), webhook_id=inbound.webhook_id, rule=n["rule"], target=n["target"],
                 target_type=n["type"], created_at=inbound.created_at, updated_at=now, next_at=now,
                 deadline_at=inbound.created_at + deadline,
-                payload={"event": ev, "template": n["template"], "throttle": n["throttle"], "subject": subject,
+                payload={"template": n["template"], "throttle": n["throttle"], "subject": subject,
                          "options": n["options"], "masked": n["masked"], "rules": n.get("rules", ""),
                          **{k: n[k] for k in ("mute", "active") if k in n},
                          **({"group": group_of(event, n["group"])} if n.get("group") else {})})
@@ -88,6 +91,19 @@ def parse_inbound(inbound: Inbound) -> sentry.SentryEvent:
     """The event an inbound webhook's body holds."""
     return sentry.parse(inbound.body, inbound.resource, inbound.request_id, inbound.received_at,
                         inbound.body_sha256)
+
+
+def job_event(store: Store, job: Job) -> sentry.SentryEvent:
+    """The event a job sends: rebuilt from its webhook's history row (a job made before this kept a copy, used
+    as it is). DeliveryError (permanent) when the webhook is no longer stored."""
+    if "event" in job.payload:
+        return sentry.SentryEvent.from_dict(job.payload["event"])
+    rec = store.webhook(job.webhook_id)
+    if rec is None:
+        raise DeliveryError(f"webhook {job.webhook_id} is no longer stored (older than ROUTER_LEDGER_RETENTION?)",
+                            retryable=False)
+    return sentry.parse(rec.body, rec.resource, rec.request_id, rec.received_at or rec.created_at,
+                        rec.body_sha256 or None)
 
 
 def group_of(event: sentry.SentryEvent, group: dict[str, Any]) -> dict[str, Any]:

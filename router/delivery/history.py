@@ -36,6 +36,8 @@ class WebhookRecord:
     request_id: str = ""
     body: bytes = b""
     pending: bool = False           # accepted, not yet fanned out by a worker
+    received_at: float = 0.0        # with the body, what rebuilds the event its jobs send (fanout.job_event)
+    body_sha256: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The list view of this webhook (no body)."""
@@ -88,7 +90,8 @@ def record_of(event: sentry.SentryEvent, webhook_id: str, created_at: float, mat
     return WebhookRecord(id=webhook_id, created_at=created_at, resource=event.resource, action=event.action,
                          title=_text(s.get("title")), project=_text(s.get("project"), 100),
                          issue_id=_text(s.get("issue_id"), 64), matched=tuple(matched), duplicate_of=duplicate_of,
-                         request_id=event.request_id, body=body)
+                         request_id=event.request_id, body=body, received_at=event.received_at,
+                         body_sha256=event.body_sha256)
 
 
 def record_of_pending(inbound: Inbound) -> WebhookRecord:

@@ -3,6 +3,7 @@ and per-minute counters (router:stat:<minute>), all written by the Lua scripts i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +35,8 @@ def history_json(rec: WebhookRecord) -> str:
     return orjson.dumps({"id": rec.id, "created_at": repr(rec.created_at), "resource": rec.resource,
                          "action": rec.action, "title": rec.title, "project": rec.project, "issue_id": rec.issue_id,
                          "matched": orjson.dumps(list(rec.matched)).decode(), "duplicate_of": rec.duplicate_of,
-                         "request_id": rec.request_id, "indexes": indexes}).decode()
+                         "request_id": rec.request_id, "received_at": repr(rec.received_at),
+                         "body_sha256": rec.body_sha256, "indexes": indexes}).decode()
 
 
 def _record(webhook_id: str, values: Sequence[Any], body: bytes = b"") -> WebhookRecord | None:
@@ -80,8 +82,11 @@ class RedisHistory:
 
     def webhook(self, webhook_id: str) -> WebhookRecord | None:
         """One webhook of the history, with its body."""
-        values = self._do(self.r.hmget, P + "wh:" + webhook_id, *_FIELDS, "body")
-        return _record(webhook_id, values[:-1], values[-1] or b"")
+        values = self._do(self.r.hmget, P + "wh:" + webhook_id, *_FIELDS, "body", "received_at", "body_sha256")
+        rec = _record(webhook_id, values[:-3], values[-3] or b"")
+        if rec is None:
+            return None
+        return dataclasses.replace(rec, received_at=float(values[-2] or 0), body_sha256=(values[-1] or b"").decode())
 
     def pending(self, limit: int, before: str = "") -> list[Inbound]:
         """Accepted webhooks no worker has fanned out yet, newest first."""

@@ -13,7 +13,8 @@ from router.delivery.history import Attempt, WebhookQuery, WebhookRecord, activi
 from router.delivery.store import TERMINAL, Inbound, Job
 
 _WEBHOOK = "id, created_at, resource, action, title, project, issue_id, matched, duplicate_of, request_id"
-INSERT_WEBHOOK = f"insert or ignore into router_webhook ({_WEBHOOK}, body) values ({', '.join('?' * 11)})"
+INSERT_WEBHOOK = (f"insert or ignore into router_webhook ({_WEBHOOK}, body, received_at, body_sha256) "
+                  f"values ({', '.join('?' * 13)})")
 # the attempt number is the job's (claim counted it); written only while the claim is still ours
 INSERT_ATTEMPT = ("insert into router_attempt (job_id, n, at, outcome, error, target) "
                   "select id, attempts, ?, ?, ?, target from router_job where id = ? and status = ? and owner = ?")
@@ -30,20 +31,24 @@ STAT_KEEP = 2 * 86400.0
 def webhook_row(rec: WebhookRecord) -> tuple[Any, ...]:
     """The row INSERT_WEBHOOK writes."""
     return (rec.id, rec.created_at, rec.resource, rec.action, rec.title, rec.project, rec.issue_id,
-            orjson.dumps(list(rec.matched)).decode(), rec.duplicate_of, rec.request_id, rec.body)
+            orjson.dumps(list(rec.matched)).decode(), rec.duplicate_of, rec.request_id, rec.body, rec.received_at,
+            rec.body_sha256)
 
 
-def _record(row: Sequence[Any], body: bytes = b"") -> WebhookRecord:
+def _record(row: Sequence[Any], body: bytes = b"", received_at: float = 0.0, body_sha256: str = "") -> WebhookRecord:
     return WebhookRecord(id=row[0], created_at=row[1], resource=row[2], action=row[3], title=row[4],
                          project=row[5], issue_id=row[6], matched=tuple(orjson.loads(row[7])),
-                         duplicate_of=row[8], request_id=row[9], body=body)
+                         duplicate_of=row[8], request_id=row[9], body=body, received_at=received_at,
+                         body_sha256=body_sha256)
 
 
 def expire_history(conn: sqlite3.Connection, cutoff: float) -> None:
     """Drop history older than `cutoff`: attempts of the finished jobs about to go, and webhooks."""
     conn.execute(f"delete from router_attempt where job_id in (select id from router_job where created_at < ? "
                  f"and status in ({', '.join('?' * len(TERMINAL))}))", (cutoff, *TERMINAL))
-    conn.execute("delete from router_webhook where created_at < ?", (cutoff,))
+    # a webhook whose notifications are still to be sent (a dead letter replayed late) stays: they read it
+    conn.execute("delete from router_webhook where created_at < ? and id not in (select webhook_id from router_job "
+                 "where status in ('queued', 'sending', 'retrying'))", (cutoff,))
     conn.execute("delete from router_stat where minute < ?", (int((time.time() - STAT_KEEP) // 60),))
 
 
@@ -78,8 +83,9 @@ class SqliteHistory:
 
     def webhook(self, webhook_id: str) -> WebhookRecord | None:
         """One webhook of the history, with its body."""
-        rows = self._read(f"select {_WEBHOOK}, body from router_webhook where id = ?", (webhook_id,))
-        return _record(rows[0], bytes(rows[0][10])) if rows else None
+        rows = self._read(f"select {_WEBHOOK}, body, received_at, body_sha256 from router_webhook where id = ?",
+                          (webhook_id,))
+        return _record(rows[0], bytes(rows[0][10]), rows[0][11], rows[0][12]) if rows else None
 
     def pending(self, limit: int, before: str = "") -> list[Inbound]:
         """Accepted webhooks no worker has fanned out yet, newest first."""

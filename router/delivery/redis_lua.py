@@ -26,7 +26,8 @@ local function history(json, body)
   local w = cjson.decode(json)
   redis.call('HSET', 'router:wh:' .. w.id, 'created_at', w.created_at, 'resource', w.resource,
              'action', w.action, 'title', w.title, 'project', w.project, 'issue_id', w.issue_id,
-             'matched', w.matched, 'duplicate_of', w.duplicate_of, 'request_id', w.request_id, 'body', body)
+             'matched', w.matched, 'duplicate_of', w.duplicate_of, 'request_id', w.request_id, 'body', body,
+             'received_at', w.received_at or '0', 'body_sha256', w.body_sha256 or '')
   redis.call('ZADD', 'router:webhooks', 0, w.id)
   for _, key in ipairs(w.indexes) do
     redis.call('ZADD', key, 0, w.id)
@@ -212,8 +213,15 @@ return n
 EXPIRE_HISTORY = """
 local ids = redis.call('ZRANGEBYLEX', 'router:webhooks', '-', '(' .. ARGV[1], 'LIMIT', 0, 5000)
 local keys = redis.call('SMEMBERS', 'router:whx')
+local kept = {}
 for _, id in ipairs(ids) do
-  redis.call('DEL', 'router:wh:' .. id, 'router:whjobs:' .. id)
+  -- a webhook whose notifications are still to be sent (a dead letter replayed late) stays: they read it
+  local live = false
+  for _, j in ipairs(redis.call('SMEMBERS', 'router:whjobs:' .. id)) do
+    local st = redis.call('HGET', 'router:job:' .. j, 'status')
+    if st == 'queued' or st == 'sending' or st == 'retrying' then live = true; break end
+  end
+  if live then kept[#kept + 1] = id else redis.call('DEL', 'router:wh:' .. id, 'router:whjobs:' .. id) end
 end
 local upto = '(' .. ARGV[1]
 if #ids == 5000 then upto = '[' .. ids[#ids] end  -- the rest next time
@@ -222,7 +230,8 @@ for _, key in ipairs(keys) do
   if redis.call('ZCARD', key) == 0 then redis.call('SREM', 'router:whx', key) end
 end
 redis.call('ZREMRANGEBYLEX', 'router:webhooks', '-', upto)
-return #ids
+for _, id in ipairs(kept) do redis.call('ZADD', 'router:webhooks', 0, id) end  -- looked at again next time
+return #ids - #kept
 """
 
 PACE = """

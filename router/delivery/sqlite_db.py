@@ -68,7 +68,10 @@ SCHEMA = (
 UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of 0.1
             ("router_inbound", "leases integer not null default 0"),  # files of 2026-11-26
             ("router_inbound", "matched text not null default '[]'"),  # files of 2026-11-29
-            ("router_job", "batch text not null default ''"))  # files before pacing (pacing.py)
+            ("router_job", "batch text not null default ''"),  # files before pacing (pacing.py)
+            # what rebuilds a job's event from its webhook row (jobs made before carry the event themselves)
+            ("router_webhook", "received_at real not null default 0"),
+            ("router_webhook", "body_sha256 text not null default ''"))
 # indexes on upgraded columns: made after the upgrades
 INDEXES = ("create index if not exists router_job_batch on router_job (batch, status) where batch != ''",
            # the queue: due jobs, soonest first (store_sqlite.claim_next), without the finished rows

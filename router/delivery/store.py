@@ -149,6 +149,10 @@ class Store(Protocol):
         keeps failing is retried about hourly, never dropped)."""
         ...
 
+    def webhook(self, webhook_id: str) -> Any:
+        """The history row (history.WebhookRecord) of a fanned-out webhook, with its body; None once expired."""
+        ...
+
     def original(self, dedup_key: str) -> str | None:
         """The id of the webhook that holds `dedup_key` (what a duplicate answers with), if known."""
         ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
 from router.delivery.quiet import Quiet
 from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
+from router.delivery.fanout import job_event
 from router.masking import mask, one_line, strings_in, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
@@ -28,6 +30,7 @@ from router.sentry_app.parts import build_parts
 from router.settings import Settings
 
 log = logging.getLogger(__name__)
+EVENT_CACHE = 256   # webhooks whose event a worker keeps built
 ChannelFactory = Callable[[Target, Settings], Channel]
 
 
@@ -42,10 +45,13 @@ def _count(target_type: str, outcome: str, seconds: float | None = None) -> None
         log.debug("metrics update failed", exc_info=True)
 
 
-def job_target(job: Job, current: Mapping[str, Target]) -> Target:
-    """The target as the rules define it now; else the job's snapshot, unless that had credentials masked."""
+def job_target(job: Job, current: Mapping[str, Target], event: SentryEvent | None = None) -> Target:
+    """The target as the rules define it now; else the job's snapshot, unless that had credentials masked.
+    `event` (the job's) names what an unresolved target lacked."""
     if job.target_type == UNRESOLVED:   # `notify: [{setting: …}]` named no declared target: nothing to send to
-        reason = unresolved_reason(current, SentryEvent.from_dict(job.payload["event"]), job.target)
+        if event is None:
+            raise DeliveryError("the rule named no declared target: not sent", retryable=False)
+        reason = unresolved_reason(current, event, job.target)
         raise DeliveryError(f"{reason}: not sent", retryable=False)
     target = current.get(job.target)
     if target is not None and target.type == job.target_type:
@@ -84,6 +90,7 @@ class Deliverer:
         self._rules = self._load_rules()
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
         self._sending: set[str] = set()     # jobs a thread of ours holds the claim of right now
+        self._events: OrderedDict[str, SentryEvent] = OrderedDict()   # recent webhooks' events, by id
 
     def renew(self) -> int:
         """Extend the lease of every job a thread of ours is still sending, so no other worker claims it while
@@ -157,8 +164,25 @@ class Deliverer:
             with self._lock:
                 self._sending.discard(job.id)
 
+    def event_of(self, job: Job) -> SentryEvent:
+        """The job's event, built once per webhook (its jobs are claimed close together) from the history row."""
+        with self._lock:
+            event = self._events.get(job.webhook_id)
+        if event is None:
+            event = job_event(self.store, job)
+            if "event" not in job.payload:   # an old row's own copy is not the webhook's to share
+                with self._lock:
+                    self._events[job.webhook_id] = event
+                    if len(self._events) > EVENT_CACHE:
+                        self._events.popitem(last=False)
+        return event
+
     def _run(self, job: Job) -> None:
-        event = SentryEvent.from_dict(job.payload["event"])
+        try:
+            event = self.event_of(job)
+        except DeliveryError as exc:   # its webhook is no longer stored: nothing to send
+            self._failed(job, exc)
+            return
         if job.target_type == SENTRY_APP:   # an installation's token: never silenced, throttled or rendered
             self._installation(job, event)
             return
@@ -172,20 +196,20 @@ class Deliverer:
                 _count(job.target_type, "suppressed")
                 return
         try:
-            target = job_target(job, self._targets())
+            target = job_target(job, self._targets(), event)
         except DeliveryError as exc:
             self._failed(job, exc, suppressed)
             return
         budget = budget_for(target, self.settings)
         if job.payload.get("group"):
-            self._send_grouped(job, target, budget)
+            self._send_grouped(job, event, target, budget)
             return
         if budget is None:
             self._send_one(job, target, event, suppressed, None)
             return
         jobs = self.pacer.admit(job, budget, batch_for(self._thread(target, event, job), budget))  # None: waits
         if jobs is not None:
-            self._send_paced(jobs, target, job, suppressed, budget)
+            self._send_paced(jobs, target, job, event, suppressed, budget)
 
     def _send_one(self, job: Job, target: Target, event: SentryEvent, suppressed: int | None,
                   budget: Budget | None) -> bool:
@@ -201,10 +225,10 @@ class Deliverer:
         _count(job.target_type, "sent", time.time() - job.created_at)
         return True
 
-    def _send_paced(self, jobs: list[Job], target: Target, carrier: Job, suppressed: int | None,
+    def _send_paced(self, jobs: list[Job], target: Target, carrier: Job, event: SentryEvent, suppressed: int | None,
                     budget: Budget) -> None:
         """Send what a slot carries: one notification, or a batch as one message (a thread's first goes alone)."""
-        events = [self._enrich(SentryEvent.from_dict(j.payload["event"]), target) for j in jobs]
+        events = [self._enrich(event if j.id == carrier.id else self.event_of(j), target) for j in jobs]
         thread = self._thread(target, events[0], jobs[0])
         if len(jobs) > 1 and thread is not None and self.memory.get(thread) is None:
             first = suppressed if jobs[0].id == carrier.id else jobs[0].suppressed
@@ -226,14 +250,14 @@ class Deliverer:
             return
         self._sent_all(jobs, receipt)
 
-    def _send_grouped(self, job: Job, target: Target, budget: Budget | None) -> None:
+    def _send_grouped(self, job: Job, event: SentryEvent, target: Target, budget: Budget | None) -> None:
         """A grouped rule's notification: wait for its group's time, then one digest of the group (rate permitting)."""
         group = job.payload["group"]
         batch = f"group:{job.rule}|{job.target}|{group.get('key', '')}"
         jobs, reserved = self.pacer.admit_group(job, batch, float(group["wait"]), float(group["interval"]))
         if jobs is None or (budget is not None and not reserved and not self.pacer.later(jobs, budget, batch)):
             return
-        events = [SentryEvent.from_dict(j.payload["event"]) for j in jobs]
+        events = [event if j.id == job.id else self.event_of(j) for j in jobs]
         try:
             receipt = send_digest(self._channel(target), self.renderer, events, target, job_rule(jobs[0]),
                                   group=group.get("key") or job.rule)

@@ -10,6 +10,7 @@ import orjson
 from flask import current_app
 
 from router.channels.base import DeliveryError
+from router.delivery.fanout import job_event
 from router.delivery.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
 from router.delivery.store import STATUSES, Job
 from router.delivery.worker import job_rule, job_target
@@ -111,8 +112,8 @@ def message_json(message: Message) -> dict[str, Any]:
 def render_job(rt: Runtime, job: Job) -> dict[str, Any]:
     """The message this notification renders to with today's templates and the live target."""
     try:
-        target = job_target(job, rt.rules.current.targets)
-        event = SentryEvent.from_dict(job.payload["event"])
+        event = job_event(rt.delivery.store, job)
+        target = job_target(job, rt.rules.current.targets, event)
         return message_json(renderer(rt).render(event, target, job_rule(job)))
     except (DeliveryError, KeyError, TypeError, ValueError) as exc:
         return {"error": f"cannot render: {exc}"}
