@@ -380,3 +380,18 @@ def test_a_large_job_payload_is_stored_compressed_and_read_back_exactly(store: S
     assert stored.startswith("z:") and len(stored) < len(str(event)) / 5
     small = {"event": {"x": "y" * (PACK_FROM // 2)}}
     assert pack_payload(small).startswith("{")  # small payloads stay plain JSON text
+
+
+def test_release_gives_back_an_owners_unknown_claims(store: Store) -> None:
+    """release() makes every job an owner holds, except the ones it names, due again now (retrying); another
+    owner's claims and finished jobs stay as they are."""
+    live, lost, other = job(), job(), job()
+    put(store, [live, lost, other])
+    for j, owner in ((live, "w1"), (lost, "w1"), (other, "w2")):
+        assert store.claim(j.id, owner, 300, NOW)
+    assert store.release("w1", [live.id], NOW + 1) == [lost.id]
+    got = {j.id: store.get(j.id) for j in (live, lost, other)}
+    assert [(got[j.id].status, got[j.id].owner) for j in (live, other)] == [(SENDING, "w1"), (SENDING, "w2")]
+    assert (got[lost.id].status, got[lost.id].next_at, got[lost.id].lease_until) == (RETRYING, NOW + 1, 0)
+    assert [j.id for j in store.claim_next("w3", 30, NOW + 1, 5)] == [lost.id]
+    assert store.release("w1", [], NOW + 2) == [live.id] and store.release("w1", [], NOW + 3) == []

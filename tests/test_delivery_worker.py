@@ -196,6 +196,36 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         server.stop()
 
 
+def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """When claiming the next due job fails with the store down, the claim may have happened unseen: once the
+    store is back, settle() gives back what the worker holds but is not sending (due again now), only once."""
+    from router.delivery import Delivery, StoreUnavailable
+    from router.delivery.store import RETRYING
+    from router.delivery.worker import Deliverer
+    from tests.fakes.redis_server import RedisServer
+
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis", persistent=True)
+    try:
+        settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
+                            slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
+        delivery = Delivery.from_settings(settings)
+        job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
+        deliverer = Deliverer(settings, delivery.store, owner="w1")
+        server.stop()
+        with pytest.raises(StoreUnavailable):
+            deliverer.claim_next()
+        server.restart()
+        assert delivery.store.claim(job_id, "w1", 300, time.time())   # what the lost answer had claimed
+        assert deliverer.settle() == 1
+        assert delivery.store.get(job_id).status == RETRYING
+        claimed = deliverer.claim_next()
+        assert claimed is not None and claimed.id == job_id and deliverer.settle() == 0
+        assert delivery.store.get(job_id).status == "sending"   # a live send is never given back
+    finally:
+        server.stop()
+
+
 def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings, fake_slack: FakeSlack) -> None:
     """A webhook handed out for fan-out whose task never ran (its worker died after taking it) is handed out
     again once its lease runs out, fanned out and delivered once."""

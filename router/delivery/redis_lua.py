@@ -132,6 +132,23 @@ wake(#out)
 return out
 """
 
+RELEASE = _WAKE + """
+local keep = {}
+for i = 3, #ARGV do keep[ARGV[i]] = true end
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', 'router:sending', 0, -1)) do
+  local k = 'router:job:' .. id
+  if not keep[id] and redis.call('HGET', k, 'status') == 'sending' and redis.call('HGET', k, 'owner') == ARGV[1] then
+    redis.call('HSET', k, 'status', 'retrying', 'next_at', ARGV[2], 'updated_at', ARGV[2], 'lease_until', '0')
+    redis.call('ZREM', 'router:sending', id)
+    redis.call('ZADD', 'router:due', ARGV[2], id)
+    out[#out + 1] = id
+  end
+end
+wake(#out)
+return out
+"""
+
 RENEW = """
 local out = {}
 for i = 3, #ARGV do
@@ -284,6 +301,6 @@ end
 return out
 """
 
-SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "claim_next": CLAIM_NEXT,
+SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "release": RELEASE, "claim_next": CLAIM_NEXT,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE,
            "pace": PACE, "defer": DEFER, "claim_batch": CLAIM_BATCH}

@@ -175,6 +175,11 @@ class Store(Protocol):
         for at most `timeout` seconds (SQLite: a short poll for other processes' writes)."""
         ...
 
+    def release(self, owner: str, keep: Sequence[str], now: float) -> list[str]:
+        """Give back every job `owner` holds the claim of except `keep` (its live sends): retrying, due now; the
+        ids (a claim whose answer a store outage lost)."""
+        ...
+
     def record(self, job_id: str, owner: str, status: str, now: float, *, error: str = "",
                receipt: Mapping[str, Any] | None = None, next_at: float = 0.0,
                suppressed: int | None = None) -> bool:

@@ -157,6 +157,10 @@ class RedisStore(RedisHistory):
             extra += ["suppressed", str(suppressed)]
         return bool(self._call("record", job_id, owner, status, repr(now), repr(next_at or now), error, *extra))
 
+    def release(self, owner: str, keep: Sequence[str], now: float) -> list[str]:
+        """Give back every job `owner` holds the claim of except `keep`: retrying, due now; the ids."""
+        return [i.decode() for i in self._call("release", owner, repr(now), *keep)]
+
     def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
         """Extend the lease of jobs `owner` is still sending to `until`; the ids renewed."""
         return [i.decode() for i in self._call("renew", owner, repr(until), *job_ids)] if job_ids else []

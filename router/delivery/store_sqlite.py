@@ -158,6 +158,16 @@ class SqliteStore(SqliteHistory, SqliteDb):
             self._due_now(1)   # given back due now (a store outage settled): an idle sender takes it
         return cur.rowcount == 1
 
+    def release(self, owner: str, keep: Sequence[str], now: float) -> list[str]:
+        """Give back every job `owner` holds the claim of except `keep`: retrying, due now; the ids."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"update router_job set status = ?, next_at = ?, updated_at = ?, lease_until = 0 where status = ? "
+                f"and owner = ? and id not in ({', '.join('?' * len(keep))}) returning id",
+                (RETRYING, now, now, SENDING, owner, *keep)).fetchall()
+        self._due_now(len(rows))
+        return [r[0] for r in rows]
+
     def renew(self, job_ids: Sequence[str], owner: str, until: float) -> list[str]:
         """Extend the lease of jobs `owner` is still sending to `until`; the ids renewed."""
         if not job_ids:

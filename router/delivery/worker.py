@@ -90,6 +90,8 @@ class Deliverer:
         self._rules = self._load_rules()
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
         self._sending: set[str] = set()     # jobs a thread of ours holds the claim of right now
+        self._claiming = 0                  # claim_next calls under way (their jobs are not in _sending yet)
+        self._claim_lost = False            # a claim_next failed: it may have claimed a job we never heard of
         self._events: OrderedDict[str, SentryEvent] = OrderedDict()   # recent webhooks' events, by id
 
     def renew(self) -> int:
@@ -110,7 +112,21 @@ class Deliverer:
             except StoreUnavailable:
                 return settled   # still down: next sweep
             self._unsettled.discard(job_id)
-        return settled
+        return settled + self._release_lost()
+
+    def _release_lost(self) -> int:
+        """After a failed claim_next, give back what we hold but do not know of (none of our live sends)."""
+        with self._lock:
+            if not self._claim_lost or self._claiming:
+                return 0
+            keep = sorted(self._sending)
+        try:
+            released = self.store.release(self.owner, keep, time.time())
+        except StoreUnavailable:
+            return 0   # still down: next sweep
+        with self._lock:
+            self._claim_lost = False
+        return len(released)
 
     def _load_rules(self) -> RulesHolder | None:
         try:
@@ -145,7 +161,19 @@ class Deliverer:
 
     def claim_next(self) -> Job | None:
         """Claim the soonest due job for this worker (the ledger is the queue), or None when none is due."""
-        jobs = self.store.claim_next(self.owner, self.lease, time.time(), 1)
+        with self._lock:
+            self._claiming += 1
+        jobs: list[Job] = []
+        try:
+            jobs = self.store.claim_next(self.owner, self.lease, time.time(), 1)
+        except StoreUnavailable:   # the claim may have happened with its answer lost: settle() gives it back
+            with self._lock:
+                self._claim_lost = True
+            raise
+        finally:
+            with self._lock:   # one step with the count: settle() never sees a claimed job as unknown
+                self._claiming -= 1
+                self._sending.update(j.id for j in jobs)
         return jobs[0] if jobs else None
 
     def deliver(self, job: Job) -> None:
