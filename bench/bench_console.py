@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest_payloads import rules_yaml, webhooks
-from router.delivery.history import WebhookRecord
-from router.delivery.store import DEAD, SENT, Job, new_id
+from router.store.history import WebhookRecord
+from router.store import DEAD, SENT, Job, new_id
 from router.sentry import parse
 from router.settings import Settings
 from tests.api_helpers import API, CONSOLE, TOKEN
@@ -56,8 +56,8 @@ def records(n: int) -> list[tuple[WebhookRecord, Job, float, str]]:
 
 def fill_sqlite(store, rows) -> None:
     """Write the rows straight into the tables, in big transactions (the fill is not what is measured)."""
-    from router.delivery.history_sqlite import INSERT_WEBHOOK, webhook_row
-    from router.delivery.store_sqlite import _INSERT_JOB, _row
+    from router.store.history_sqlite import INSERT_WEBHOOK, webhook_row
+    from router.store.sqlite import _INSERT_JOB, _row
 
     for k in range(0, len(rows), 5000):
         chunk = rows[k:k + 5000]
@@ -78,7 +78,7 @@ def fill_sqlite(store, rows) -> None:
 
 def fill_redis(store, rows) -> None:
     """Write the rows through the store's own scripts (accept → fan_out with the record → claim → record)."""
-    from router.delivery.store import Inbound
+    from router.store import Inbound
 
     for rec, job, at, status in rows:
         store.accept("bench:" + rec.id, 60, Inbound(rec.id, rec.created_at, rec.resource, "", rec.created_at,

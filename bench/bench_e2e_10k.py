@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.slack_process import SlackProcess
-from router.delivery.store import SENDING, SENT
+from router.store import SENDING, SENT
 from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready
 from tests.fakes.redis_server import RedisServer, free_port
 from tests.load_helpers import percentile, post_all
@@ -34,10 +34,10 @@ CONNECTIONS = 16
 
 def _store(env: dict[str, str]):
     if env.get("REDIS_URL"):
-        from router.delivery.store_redis import RedisStore
+        from router.store.redis import RedisStore
 
         return RedisStore(env["REDIS_URL"])
-    from router.delivery.store_sqlite import SqliteStore
+    from router.store.sqlite import SqliteStore
 
     return SqliteStore(env["ROUTER_DB"])
 

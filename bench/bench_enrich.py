@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.delivery import Delivery
-from router.delivery.worker import Deliverer
+from router.delivery import Outbox
+from router.delivery.deliverer import Deliverer
 from router.rules.model import Target
 from router.sentry import SentryEvent, build
 from router.settings import Settings
@@ -64,7 +64,7 @@ def run(tmp: Path, slack: FakeSlack, api_url: str | None, events: list[SentryEve
     settings = Settings(db_path=str(tmp / f"r{time.monotonic_ns()}.sqlite3"), rules_path=str(tmp / "none.yaml"),
                         slack_bot_token=SLACK_TOKEN, slack_api_url=slack.url, templates_path=str(tmp / "t"),
                         **extra)
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     deliverer = Deliverer(settings, delivery.store, owner="bench")
     delivery.store.kv_set("hb:bench", "1")
     took = []

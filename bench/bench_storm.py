@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.delivery.store import DEAD, SENT
+from router.store import DEAD, SENT
 from router.settings import Settings
 from tests.delivery_helpers import notify, running_worker
 from tests.fakes.slack import SLACK_RATE, FakeSlack

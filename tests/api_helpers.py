@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from router.delivery.worker import Deliverer
+from router.delivery.deliverer import Deliverer
 from router.settings import Settings
 from tests.conftest import SECRET, sentry_body, signed_headers
 from tests.fakes.fixtures import SLACK_TOKEN

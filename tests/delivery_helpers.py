@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from router.delivery import Accepted, Delivery
-from router.delivery.consumer import Worker
+from router.delivery import Accepted, Outbox
+from router.worker import Worker
 from router.rules.model import MatchResult, Notification, Rule, Target
 from router.sentry import SentryEvent, build
 from router.settings import Settings
@@ -61,24 +61,24 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, every: float =
         time.sleep(every)
 
 
-def jobs_of(delivery: Delivery, accepted: Accepted, timeout: float = 10.0) -> list[str]:
+def jobs_of(delivery: Outbox, accepted: Accepted, timeout: float = 10.0) -> list[str]:
     """The job ids of an accepted webhook, once the running worker has fanned it out."""
     return wait_for(lambda: [j.id for j in delivery.store.jobs(100, (), accepted.webhook_id)], timeout=timeout)
 
 
-def fan_out_all(delivery: Delivery) -> int:
+def fan_out_all(delivery: Outbox) -> int:
     """Fan out every accepted webhook now, as a worker would; how many had jobs to write."""
     waiting = delivery.store.due_inbound(time.time() + 1, 3600, 10_000)
     return sum(bool(delivery.fan_out(webhook_id)) for webhook_id in waiting)
 
 
 @contextmanager
-def running_worker(settings: Settings, threads: int = 4) -> Iterator[Delivery]:
+def running_worker(settings: Settings, threads: int = 4) -> Iterator[Outbox]:
     """A delivery worker (real sender threads and the inbox poller, no sweeper) in this process, stopped on exit."""
     worker = Worker(settings, "test-worker", threads, sweep=False)
-    worker.delivery.store.kv_set("hb:test-worker", "1")
+    worker.outbox.store.kv_set("hb:test-worker", "1")
     worker.start()
     try:
-        yield worker.delivery
+        yield worker.outbox
     finally:
         worker.stop()

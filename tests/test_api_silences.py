@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from router.delivery import Delivery
-from router.delivery.store import SUPPRESSED
+from router.delivery import Outbox
+from router.store import SUPPRESSED
 from router.settings import Settings
 from tests.delivery_helpers import fan_out_all, issue_event, notify, slack_target
 
@@ -74,11 +74,11 @@ def test_add_list_delete(admin) -> None:
 
 def test_a_silence_from_the_api_suppresses_in_the_worker(admin, settings: Settings) -> None:
     """A silence POSTed to one process is honoured by a worker on the same store: the job is suppressed with its id."""
-    from router.delivery.worker import Deliverer
+    from router.delivery.deliverer import Deliverer
 
     made = admin.post("/api/v1/silences", json={"match": {"issue_id": "9003"}, "until_resolved": True},
                       headers=AUTH).get_json()
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     accepted = delivery.accept(issue_event(3), notify(slack_target()), 1200, 0)
     fan_out_all(delivery)
     job_id = delivery.store.jobs(10, (), accepted.webhook_id)[0].id

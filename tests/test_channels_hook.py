@@ -12,8 +12,8 @@ from router.channels.base import Outgoing
 from router.channels.console import ConsoleChannel
 from router.channels.slack.client import SlackChannel
 from router.delivery.memory import StoreMemory
-from router.delivery.store import Store
-from router.delivery.store_sqlite import SqliteStore
+from router.store import Store
+from router.store.sqlite import SqliteStore
 from router.render import Renderer
 from router.rules.model import Rule, Target
 from router.settings import Settings

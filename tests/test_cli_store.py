@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
-from router.delivery.store import open_store
+from router.store import open_store
 from router.settings import Settings
 
 COMMANDS = [["deliveries"], ["deliveries", "--failed", "--json"], ["replay", "6616bb96b0c95b418a0d"],

@@ -1,4 +1,4 @@
-"""WAL checkpoints off the write path (router/delivery/checkpoint.py)."""
+"""WAL checkpoints off the write path (router/store/sqlite_tuning.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery import checkpoint
-from router.delivery.checkpoint import Checkpointer
-from router.delivery.writelock import write_lock
+from router.store import sqlite_tuning
+from router.store.sqlite_tuning import Checkpointer, write_lock
 
 MAX_ROWS = 100_000  # a bound on what the writers write, whatever happens (about 400 MB of WAL at most)
 
@@ -33,8 +32,8 @@ def test_the_wal_starts_over_under_writes_that_never_pause(tmp_path: Path, monke
     """Two writers that never pause (each transaction under the write lock, as the store's): after a checkpoint
     the WAL is reset instead of growing without end (a PASSIVE checkpoint alone never catches the last frame;
     under bench load the file grew by ~25 MB/s)."""
-    monkeypatch.setattr(checkpoint, "RESTART_FRAMES", 1000)  # 4 MB: a small WAL is enough to show it
-    restart = checkpoint.RESTART_FRAMES
+    monkeypatch.setattr(sqlite_tuning, "RESTART_FRAMES", 1000)  # 4 MB: a small WAL is enough to show it
+    restart = sqlite_tuning.RESTART_FRAMES
     path = str(tmp_path / "r.sqlite3")
     _connect(path).execute("create table t (k integer primary key, v text)")
     stop, written = threading.Event(), [0]

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from router.delivery.store import SENDING, SENT
-from router.delivery.store_redis import RedisStore
-from router.delivery.store_sqlite import SqliteStore
+from router.store import SENDING, SENT
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from tests.delivery_helpers import wait_for
 from tests.e2e_procs import Cluster, Poster, cluster, issue_body, rules_yaml, wait_ready  # noqa: F401
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

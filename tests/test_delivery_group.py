@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from router.delivery.fanout import group_of
-from router.delivery.store import QUEUED, SENT
+from router.store import QUEUED, SENT
 from router.rules.load import RulesError, load_rules_text
 from router.rules.model import GroupBy, MatchResult, Notification, Rule, Target
 from router.sentry import build

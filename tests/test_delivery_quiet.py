@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery import Delivery
-from router.delivery.silence_store import silences_of
-from router.delivery.store import SENT, SUPPRESSED
+from router.delivery import Outbox
+from router.store.silences import silences_of
+from router.store import SENT, SUPPRESSED
 from router.rules.model import MatchResult, Notification, Rule
 from router.rules.silence import new_silence
 from router.settings import Settings
@@ -42,7 +42,7 @@ def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
     return worker_settings(tmp_path, fake_slack.url, rules_path=str(rules))
 
 
-def outcome(delivery: Delivery, event_n: int, action: str, result: MatchResult | None = None) -> tuple[str, str]:
+def outcome(delivery: Outbox, event_n: int, action: str, result: MatchResult | None = None) -> tuple[str, str]:
     """Accept issue `event_n`'s webhook `action` and wait for its one job to finish: (status, last_error)."""
     accepted = delivery.accept(issue_event(event_n, action), result or notify(slack_target()), 1200, 0)
     job_id = jobs_of(delivery, accepted)[0]
@@ -50,7 +50,7 @@ def outcome(delivery: Delivery, event_n: int, action: str, result: MatchResult |
     return job.status, job.last_error
 
 
-def silence(delivery: Delivery, silence_id: str, **spec: object) -> None:
+def silence(delivery: Outbox, silence_id: str, **spec: object) -> None:
     """Add a silence to the shared store, as the API and CLI do."""
     silences_of(delivery.store).add(new_silence(spec, time.time(), silence_id))
 
@@ -94,12 +94,12 @@ def test_quiet_hours_suppress_with_reason(settings: Settings, fake_slack: FakeSl
 
 def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: FakeSlack, redis_server) -> None:
     """On Redis too: a silence added through one handle suppresses in a worker on another; ended, the next is sent."""
-    from router.delivery.store_redis import RedisStore
-    from router.delivery.worker import Deliverer
+    from router.store.redis import RedisStore
+    from router.delivery.deliverer import Deliverer
 
     redis_server.flush()
     settings = worker_settings(tmp_path, fake_slack.url, redis_url=redis_server.url)
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     deliverer = Deliverer(settings, delivery.store, owner="w1")
     silences_of(RedisStore(redis_server.url)).add(new_silence({"match": {"project": {"exists": True}},
                                                                "duration": "1h"}, time.time(), "sil-redis"))

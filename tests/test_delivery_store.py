@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import (
+from router.store import (
     DEAD,
     QUEUED,
     RETRYING,
@@ -21,8 +21,8 @@ from router.delivery.store import (
     StoreUnavailable,
     new_id,
 )
-from router.delivery.store_redis import RedisStore
-from router.delivery.store_sqlite import SqliteStore
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 
 NOW = 1_700_000_000.0
@@ -107,7 +107,7 @@ def test_due_inbound_hands_out_each_webhook_once_per_lease_oldest_first(store: S
 def test_a_webhook_that_keeps_failing_to_fan_out_is_retried_ever_more_slowly_never_dropped(store: Store) -> None:
     """Each further lease of a webhook that is never fanned out lasts twice as long (30 s, 60 s, 120 s…), up to
     2**MAX_LEASE_DOUBLINGS leases (about an hour between tries), and it stays in the store."""
-    from router.delivery.store import MAX_LEASE_DOUBLINGS
+    from router.store import MAX_LEASE_DOUBLINGS
 
     wid = new_id()
     assert store.accept("poison", 60, inbound(wid), NOW)
@@ -344,32 +344,32 @@ def test_an_inbound_table_from_before_lease_counts_is_upgraded(tmp_path: Path) -
 
 
 def test_a_forked_child_knows_its_pid_and_draws_other_ids() -> None:
-    """A forked child (a gunicorn worker) sees its own pid in the cached `forks.pid()` that per-process state
+    """A forked child (a gunicorn worker) sees its own pid in the cached `sqlite_tuning.pid()` that per-process state
     (connections, lock descriptors) is checked against, and draws ids from a reseeded generator: parent and
     child never make the same random parts."""
     import os
 
-    from router.delivery import forks
+    from router.store import sqlite_tuning
 
     read_end, write_end = os.pipe()
     child = os.fork()
     if child == 0:  # the child: report through the pipe, never return into pytest
         try:
             ids = " ".join(new_id()[13:] for _ in range(50))
-            os.write(write_end, f"{int(forks.pid() == os.getpid())} {ids}".encode())
+            os.write(write_end, f"{int(sqlite_tuning.pid() == os.getpid())} {ids}".encode())
         finally:
             os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
         same_pid, *child_ids = pipe.read().decode().split()
     os.waitpid(child, 0)
-    assert same_pid == "1" and forks.pid() == os.getpid()
+    assert same_pid == "1" and sqlite_tuning.pid() == os.getpid()
     assert set(child_ids).isdisjoint(new_id()[13:] for _ in range(50))  # 28 random bits each
 
 
 def test_a_large_job_payload_is_stored_compressed_and_read_back_exactly(store: Store) -> None:
     """A 2 MiB event (a big error) round-trips unchanged, and the stored row is a fraction of its size."""
-    from router.delivery.store import PACK_FROM, pack_payload
+    from router.store import PACK_FROM, pack_payload
 
     event = {"data": {"error": {"frames": [{"vars": {"row": "x" * 64, "n": i, "big": 2**70}} for i in range(16000)],
                                 "message": "é \u2028 😀"}}}

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 
 from router.channels.base import DeliveryError
 from router.delivery.policy import RetryPolicy
-from router.delivery.store import DEAD, SENT, SUPPRESSED
+from router.store import DEAD, SENT, SUPPRESSED
 from router.rules.model import Target
 from router.settings import Settings
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
@@ -140,15 +140,15 @@ def test_backoff_grows_spans_the_deadline_and_honours_retry_after() -> None:
 def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one(tmp_path) -> None:
     """Jobs store no credentials: the worker uses the target as the rules define it now; a removed one whose
     stored copy was masked becomes a dead letter that names the fix (restore it, then replay)."""
-    from router.delivery import Delivery
-    from router.delivery.worker import job_target
+    from router.delivery import Outbox
+    from router.delivery.deliverer import job_target
     from router.rules.load import load_rules_text
     from router.rules.model import Target
 
     rules = load_rules_text("version: 1\ntargets:\n  hook:\n    type: apprise\n    url: json://u:pw-s3cret@127.0.0.1:9/x\n"
                             "rules:\n  - name: all\n    match: {}\n    notify: [hook]\n", "r.yaml")
     settings = Settings(client_secrets=("s",), db_path=str(tmp_path / "r.sqlite3"))
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     event = issue_event(1)
     accepted = delivery.accept(event, notify(rules.targets["hook"]), 0, 0)
     job = delivery.store.get(delivery.fan_out(accepted.webhook_id)[0])
@@ -167,9 +167,9 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
     (retrying, queued again) instead of holding it until the lease runs out."""
     import threading
 
-    from router.delivery import Delivery
-    from router.delivery.store import RETRYING
-    from router.delivery.worker import Deliverer
+    from router.delivery import Outbox
+    from router.store import RETRYING
+    from router.delivery.deliverer import Deliverer
     from tests.fakes.redis_server import RedisServer
 
     (tmp_path / "redis").mkdir()
@@ -177,7 +177,7 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
     try:
         settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
                             slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
-        delivery = Delivery.from_settings(settings)
+        delivery = Outbox.from_settings(settings)
         job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
         deliverer = Deliverer(settings, delivery.store, owner="w1")
         fake_slack.delay = 1.0
@@ -199,9 +199,10 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
 def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """When claiming the next due job fails with the store down, the claim may have happened unseen: once the
     store is back, settle() gives back what the worker holds but is not sending (due again now), only once."""
-    from router.delivery import Delivery, StoreUnavailable
-    from router.delivery.store import RETRYING
-    from router.delivery.worker import Deliverer
+    from router.delivery import Outbox
+    from router.store import StoreUnavailable
+    from router.store import RETRYING
+    from router.delivery.deliverer import Deliverer
     from tests.fakes.redis_server import RedisServer
 
     (tmp_path / "redis").mkdir()
@@ -209,7 +210,7 @@ def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_
     try:
         settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
                             slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
-        delivery = Delivery.from_settings(settings)
+        delivery = Outbox.from_settings(settings)
         job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
         deliverer = Deliverer(settings, delivery.store, owner="w1")
         server.stop()
@@ -229,9 +230,9 @@ def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_
 def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings, fake_slack: FakeSlack) -> None:
     """A webhook handed out for fan-out whose task never ran (its worker died after taking it) is handed out
     again once its lease runs out, fanned out and delivered once."""
-    from router.delivery import Delivery
+    from router.delivery import Outbox
 
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     accepted = delivery.accept(issue_event(11), notify(slack_target()), 1200, 0)
     assert delivery.store.due_inbound(time.time(), 1.0, 10) == [accepted.webhook_id]  # taken; its task is lost
     with running_worker(settings) as running:
@@ -247,15 +248,15 @@ def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlac
     worker recovering orphans and claiming meanwhile gets nothing, and Slack gets one message."""
     import threading
 
-    from router.delivery import Delivery
-    from router.delivery.consumer import Sweeper
-    from router.delivery.worker import Deliverer
+    from router.delivery import Outbox
+    from router.worker.sweeper import Sweeper
+    from router.delivery.deliverer import Deliverer
 
     extra = {"redis_url": request.getfixturevalue("redis_server").url} if backend == "redis" else {}
     if extra:
         request.getfixturevalue("redis_server").flush()
     settings = worker_settings(tmp_path, fake_slack.url, **extra)
-    delivery = Delivery.from_settings(settings)
+    delivery = Outbox.from_settings(settings)
     job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
     first = Deliverer(settings, delivery.store, owner="w1", lease=1.5)
     sweeper = Sweeper(delivery, "w1", 1.0, 3600, first)

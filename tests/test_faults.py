@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import SENT
-from router.delivery.store_redis import RedisStore
-from router.delivery.store_sqlite import SqliteStore
+from router.store import SENT
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from tests.delivery_helpers import wait_for
 from tests.e2e_procs import Cluster, cluster, rules_yaml, wait_ready  # noqa: F401  (fixture)
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from router.delivery.store import SENT
+from router.store import SENT
 from router.settings import Settings
 from tests.conftest import SECRET, signed_headers
 from tests.delivery_helpers import running_worker, wait_for

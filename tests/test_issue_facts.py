@@ -12,9 +12,9 @@ import pytest
 
 from router import sentry
 from router.delivery import issue_memory
-from router.delivery.store import Store
-from router.delivery.store_redis import RedisStore
-from router.delivery.store_sqlite import SqliteStore
+from router.store import Store
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from router.render.issue_ref import lookup_issue
 from router.sentry.issue import IssueFacts
 from router.settings import Settings

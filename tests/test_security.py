@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main as cli
-from router.delivery.worker import Deliverer, job_rule, job_target
+from router.delivery.deliverer import Deliverer, job_rule, job_target
 from router.render import Renderer
 from router.sentry import SentryEvent, encode_like_sentry
 from router.sentry import verify as verify_mod

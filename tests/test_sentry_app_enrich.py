@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from router.delivery.store import SENT
+from router.store import SENT
 from router.rules.load import load_rules
 from router.rules.match import match
 from router.sentry import SentryEvent, build

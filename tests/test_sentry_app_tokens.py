@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import SENT, open_store
+from router.store import SENT, open_store
 from router.sentry import build, encode_like_sentry
 from router.sentry_app.api import SentryApi
 from router.sentry_app.tokens import PREFIX, Tokens
@@ -93,7 +93,7 @@ def test_installation_deleted_drops_the_token(tmp_path: Path, sentry: FakeSentry
 
 def test_a_refused_code_is_a_dead_letter_without_secrets(tmp_path: Path, sentry: FakeSentryAPI) -> None:
     """A grant code Sentry refuses is not retried: a dead letter naming the refusal, no secret in it."""
-    from router.delivery.store import DEAD
+    from router.store import DEAD
     from router.web.app import create_app
 
     settings = app_settings(tmp_path, sentry)

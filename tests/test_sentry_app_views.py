@@ -92,7 +92,7 @@ def test_schema_command_prints_the_alert_rule_action() -> None:
 
 def test_an_unresolved_setting_is_a_dead_letter_saying_why(tmp_path: Path, rules_file: Path) -> None:
     """A webhook whose setting names no declared target: accepted, and its notification is dead with the reason."""
-    from router.delivery.store import DEAD
+    from router.store import DEAD
     from router.rules.load import load_rules
     from router.rules.match import match
     from tests.delivery_helpers import jobs_of, running_worker, wait_for

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
-from router.delivery.store import open_store
+from router.store import open_store
 from router.settings import Settings
 
 SAMPLE = str(Path(__file__).parent.parent / "router" / "samples" / "issue.created.json")   # issue 1234567890

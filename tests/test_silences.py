@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from router.delivery.silence_store import RECENT, active, silences_of
-from router.delivery.store import Store
-from router.delivery.store_redis import RedisStore
-from router.delivery.store_sqlite import SqliteStore
+from router.store.silences import RECENT, active, silences_of
+from router.store import Store
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from router.rules.silence import SilenceError, new_silence, rfc3339
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 

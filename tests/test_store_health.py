@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from router.delivery.checkpoint import WAL_LIMIT, truncate
-from router.delivery.store_sqlite import SqliteStore
+from router.store.sqlite_tuning import WAL_LIMIT, truncate
+from router.store.sqlite import SqliteStore
 from router.settings import Settings
 from tests.conftest import SECRET, signed_headers
 from tests.fakes.redis_server import RedisServer
@@ -49,7 +49,7 @@ def test_the_worker_refuses_a_corrupt_store_in_one_line(tmp_path: Path) -> None:
 
 def test_a_malformed_page_names_the_fix(tmp_path: Path) -> None:
     """A store whose pages are damaged (the header intact) reports the same hint when used."""
-    from router.delivery.health import unavailable
+    from router.store.health import unavailable
 
     exc = unavailable(str(tmp_path / "r.sqlite3"), sqlite3.DatabaseError("database disk image is malformed"))
     assert HINT in str(exc)

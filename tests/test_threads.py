@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from router.channels.slack.client import SlackChannel
-from router.delivery import Delivery
-from router.delivery.store import RETRYING, SENT
+from router.delivery import Outbox
+from router.store import RETRYING, SENT
 from router.render import Message
 from router.sentry import build
 from router.settings import Settings
@@ -37,14 +37,14 @@ def settings(tmp_path: Path, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-def delivery(settings: Settings) -> Iterator[Delivery]:
-    """A running in-process worker (4 threads) and its Delivery."""
+def delivery(settings: Settings) -> Iterator[Outbox]:
+    """A running in-process worker (4 threads) and its Outbox."""
     with running_worker(settings) as d:
         yield d
 
 
 @pytest.mark.slow
-def test_lifecycle_card_reply_updates_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_lifecycle_card_reply_updates_and_broadcast(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """created → card; error → reply; assigned/resolved/unresolved → card edited + reply; resolved broadcast."""
     target = threaded_target(broadcast=("resolved",))
     card = send(delivery, about("9101"), target)
@@ -81,7 +81,7 @@ def _resolved_issue(issue_id: str, release: str) -> dict:
     return {**issue, "id": issue_id, "title": f"Thread test {issue_id}", "statusDetails": {"inRelease": release}}
 
 
-def test_comment_event_alert_and_activity_alert_reply_without_broadcast(delivery: Delivery,
+def test_comment_event_alert_and_activity_alert_reply_without_broadcast(delivery: Outbox,
                                                                       fake_slack: FakeSlack) -> None:
     """Comments and event alerts (by issue_id) and activity alerts (by issue id) go into the card's thread."""
     target = threaded_target(broadcast=("resolved",))
@@ -94,7 +94,7 @@ def test_comment_event_alert_and_activity_alert_reply_without_broadcast(delivery
     assert [r["thread_ts"] for r in replies] == [ts, ts] and not any(r["reply_broadcast"] for r in replies)
 
 
-def test_first_notification_is_an_update_action_posts_a_card_with_its_status(delivery: Delivery,
+def test_first_notification_is_an_update_action_posts_a_card_with_its_status(delivery: Outbox,
                                                                             fake_slack: FakeSlack) -> None:
     """When the first thing seen about an issue is `issue.ignored`, the card is posted already showing 🔕 Archived."""
     job = send(delivery, about("9103", action="ignored"), threaded_target())
@@ -102,7 +102,7 @@ def test_first_notification_is_an_update_action_posts_a_card_with_its_status(del
     assert "🔕 Archived" in text_of(fake_slack.calls("chat.postMessage")[0])
 
 
-def test_deleted_card_gets_a_fresh_card_and_the_reply_goes_there(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_deleted_card_gets_a_fresh_card_and_the_reply_goes_there(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """Card deleted in Slack (thread_not_found on reply): a fresh card is posted and the notification is not lost."""
     target = threaded_target()
     old = send(delivery, about("9104"), target).receipt["ts"]
@@ -116,7 +116,7 @@ def test_deleted_card_gets_a_fresh_card_and_the_reply_goes_there(delivery: Deliv
 
 
 @pytest.mark.parametrize("code", ["cant_update_message", "edit_window_closed", "message_not_found"])
-def test_refused_card_edit_posts_a_fresh_card_with_the_status(delivery: Delivery, fake_slack: FakeSlack,
+def test_refused_card_edit_posts_a_fresh_card_with_the_status(delivery: Outbox, fake_slack: FakeSlack,
                                                               code: str) -> None:
     """chat.update refused (too old, not ours, gone): a fresh card with the new status, the reply in its thread."""
     target = threaded_target()
@@ -130,7 +130,7 @@ def test_refused_card_edit_posts_a_fresh_card_with_the_status(delivery: Delivery
     assert len(fake_slack.replies(new)) == 1
 
 
-def test_retry_after_a_failed_reply_does_not_post_it_twice(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_retry_after_a_failed_reply_does_not_post_it_twice(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """Card edited, then the reply fails retryably: the retry edits again (harmless) and replies exactly once."""
     target = threaded_target()
     ts = send(delivery, about("9106"), target).receipt["ts"]
@@ -141,7 +141,7 @@ def test_retry_after_a_failed_reply_does_not_post_it_twice(delivery: Delivery, f
                                                           "chat.postMessage"]
 
 
-def test_thread_none_sends_everything_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_thread_none_sends_everything_top_level(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """`thread: none`: every notification is a new top-level message and nothing is edited."""
     target = threaded_target(thread="none")
     for event in (about("9107"), about("9107", "error", n=1), about("9107", action="resolved")):
@@ -152,7 +152,7 @@ def test_thread_none_sends_everything_top_level(delivery: Delivery, fake_slack: 
 
 @pytest.mark.parametrize("name", ["installation.created", "installation.deleted",
                                   "preprod_artifact.size_analysis_completed"])
-def test_events_without_a_subject_post_top_level(delivery: Delivery, fake_slack: FakeSlack, name: str) -> None:
+def test_events_without_a_subject_post_top_level(delivery: Outbox, fake_slack: FakeSlack, name: str) -> None:
     """Events about neither an issue nor an incident (installations, builds) post top level, with no card."""
     target = threaded_target()
     job = send(delivery, build(name.split(".")[0], fixture_payload(name)), target)
@@ -160,7 +160,7 @@ def test_events_without_a_subject_post_top_level(delivery: Delivery, fake_slack:
     assert all("thread_ts" not in c.params for c in fake_slack.calls("chat.postMessage"))
 
 
-def test_two_channels_get_a_card_each(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_two_channels_get_a_card_each(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """The mapping is per channel: one issue notified to two channels has a card in each."""
     a, b = threaded_target("a", "#alpha"), threaded_target("b", "#beta")
     jobs = jobs_of(delivery, delivery.accept(about("9108"), notify(a, b), 1200, 0))
@@ -186,7 +186,7 @@ def test_ttl_setting_is_read_from_the_environment() -> None:
     assert Settings.from_env({"ROUTER_THREAD_TTL": "3600"}).thread_ttl == 3600
 
 
-def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """While another worker holds the creating lock, a notification waits (retrying), then replies to the card."""
     target = threaded_target()
     delivery.store.kv_set("thread:#oncall:9110:creating", "someone-else", 30)
@@ -202,7 +202,7 @@ def test_card_being_posted_elsewhere_is_retried_shortly_as_a_reply(delivery: Del
 
 
 @pytest.mark.slow
-def test_api_calls_per_lifecycle(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_api_calls_per_lifecycle(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """created → 10 errors → assigned → resolved: 13 posts + 2 edits, 1 message in the channel (none: 13)."""
     target = threaded_target()
     events = [about("9111")] + [about("9111", "error", n=i) for i in range(10)]
@@ -235,7 +235,7 @@ def card_of(slack: FakeSlack, ts: str) -> dict:
     return slack.messages()[(ONCALL, ts)]
 
 
-def test_incident_lifecycle_one_card_edited_replies_and_broadcast(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_incident_lifecycle_one_card_edited_replies_and_broadcast(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """critical → card; warning → reply + card edited to 🟡 Warning; resolved → broadcast reply + ✅ Resolved."""
     target = threaded_target(broadcast=("resolved",))
     critical = send(delivery, incident("31", "critical"), target)
@@ -258,7 +258,7 @@ def test_incident_lifecycle_one_card_edited_replies_and_broadcast(delivery: Deli
     assert len(fake_slack.replies(ts)) == 2 and [m["ts"] for m in fake_slack.top_level()][0] == ts
 
 
-def test_incident_critical_again_after_warning_edits_the_card_back(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_incident_critical_again_after_warning_edits_the_card_back(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """critical → warning → critical: the card ends 🔴 Critical, with both later ones as replies."""
     target = threaded_target()
     # dedup_window 0: the test reuses descriptions; a real second `critical` differs in its metric value (dedup.py)
@@ -270,7 +270,7 @@ def test_incident_critical_again_after_warning_edits_the_card_back(delivery: Del
     assert len(fake_slack.replies(ts)) == 2 and len(fake_slack.top_level()) == 1
 
 
-def test_second_incident_of_the_same_rule_gets_its_own_card(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_second_incident_of_the_same_rule_gets_its_own_card(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """Two incidents of one alert rule are two cards: the key is the incident, not the rule."""
     target = threaded_target()
     first = send(delivery, incident("33", "critical", rule_id="7"), target).receipt["ts"]
@@ -281,7 +281,7 @@ def test_second_incident_of_the_same_rule_gets_its_own_card(delivery: Delivery, 
     assert not fake_slack.replies(second.receipt["ts"])
 
 
-def test_first_news_of_an_incident_posts_its_card_as_is(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_first_news_of_an_incident_posts_its_card_as_is(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """An incident first seen at `resolved` posts its card as a top-level metric alert always looked, no edit."""
     job = send(delivery, incident("35", "resolved"), threaded_target())
     posted = fake_slack.calls("chat.postMessage")[0].params
@@ -289,7 +289,7 @@ def test_first_news_of_an_incident_posts_its_card_as_is(delivery: Delivery, fake
     assert posted["blocks"][0]["text"]["text"].startswith("✅ Metric alert resolved") and "thread_ts" not in posted
 
 
-def test_incident_card_gone_gets_a_fresh_card_with_the_status(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_incident_card_gone_gets_a_fresh_card_with_the_status(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """The incident card deleted in Slack: the next notification posts a fresh card (with its status), then replies."""
     target = threaded_target()
     old = send(delivery, incident("36", "critical"), target).receipt["ts"]
@@ -300,7 +300,7 @@ def test_incident_card_gone_gets_a_fresh_card_with_the_status(delivery: Delivery
     assert new != old and "*🟡 Warning*" in text_of(card_of(fake_slack, new)) and len(fake_slack.replies(new)) == 1
 
 
-def test_incident_thread_none_stays_top_level(delivery: Delivery, fake_slack: FakeSlack) -> None:
+def test_incident_thread_none_stays_top_level(delivery: Outbox, fake_slack: FakeSlack) -> None:
     """`thread: none`: each metric alert is its own top-level message, as before."""
     target = threaded_target(thread="none")
     for action in ("critical", "warning", "resolved"):

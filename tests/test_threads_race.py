@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from router.delivery.store import SENT
-from router.delivery.store_redis import RedisStore
+from router.store import SENT
+from router.store.redis import RedisStore
 from router.sentry import encode_like_sentry
 from router.settings import Settings
 from tests.delivery_helpers import jobs_of, notify, running_worker, wait_for

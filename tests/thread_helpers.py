@@ -6,8 +6,8 @@ import copy
 import time
 from typing import Any
 
-from router.delivery import Delivery
-from router.delivery.store import SENT, Job
+from router.delivery import Outbox
+from router.store import SENT, Job
 from router.rules.model import Target
 from router.sentry import SentryEvent, build
 from tests.conftest import fixture_payload
@@ -63,7 +63,7 @@ def incident(incident_id: str, action: str = "critical", rule_id: str = "7", eve
     return build("metric_alert", payload, received_at=time.time())
 
 
-def send(delivery: Delivery, event: SentryEvent, target: Target, timeout: float = 10.0,
+def send(delivery: Outbox, event: SentryEvent, target: Target, timeout: float = 10.0,
          dedup_window: float = 1200) -> Job:
     """Accept one notification and wait until the worker has sent it; the ledger row."""
     accepted = delivery.accept(event, notify(target), dedup_window, 0)

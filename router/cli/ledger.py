@@ -9,8 +9,9 @@ from collections.abc import Iterable
 import click
 
 from router.cli.env import settings_from_env
-from router.delivery import Delivery, StoreUnavailable
-from router.delivery.store import Job
+from router.delivery import Outbox
+from router.store import StoreUnavailable
+from router.store import Job
 
 HEADER = ("ID", "ACCEPTED", "STATUS", "TRIES", "RULE → TARGET", "RESULT")
 
@@ -59,7 +60,7 @@ def json_lines(jobs: Iterable[Job]) -> str:
 def deliveries(failed: bool, limit: int, webhook_id: str, as_json: bool) -> None:
     """List the delivery ledger: what was sent where, status, attempts, last error, receipt."""
     try:
-        jobs = Delivery.from_settings(settings_from_env(), existing=True).deliveries(limit, failed, webhook_id)
+        jobs = Outbox.from_settings(settings_from_env(), existing=True).deliveries(limit, failed, webhook_id)
     except StoreUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json_lines(jobs) if as_json else table(jobs))
@@ -70,7 +71,7 @@ def deliveries(failed: bool, limit: int, webhook_id: str, as_json: bool) -> None
 def replay(job_id: str) -> None:
     """Send a dead letter again (fresh attempts); ID is from `sentry-router deliveries --failed`."""
     try:
-        delivery = Delivery.from_settings(settings_from_env(), existing=True)
+        delivery = Outbox.from_settings(settings_from_env(), existing=True)
         if delivery.replay(job_id):
             click.echo(f"{job_id} queued again")
             return

@@ -13,8 +13,8 @@ from router.channels import DeliveryError, build_channel
 from router.channels.readiness import undeliverable
 from router.cli.env import settings_from_env
 from router.delivery.quiet import verdicts
-from router.delivery.silence_store import silences_of
-from router.delivery.store import StoreUnavailable, open_store
+from router.store.silences import silences_of
+from router.store import StoreUnavailable, open_store
 from router.masking import mask
 from router.render import Renderer, check_templates
 from router.rules import lint

@@ -10,8 +10,8 @@ import click
 import orjson
 
 from router.cli.env import settings_from_env
-from router.delivery.silence_store import Silences, silences_of
-from router.delivery.store import StoreUnavailable, new_id, open_existing_store
+from router.store.silences import Silences, silences_of
+from router.store import StoreUnavailable, new_id, open_existing_store
 from router.rules.conditions import plain
 from router.rules.silence import SilenceError, new_silence, rfc3339
 from router.rules.yamlio import YamlSyntaxError, parse_yaml

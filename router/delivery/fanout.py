@@ -19,9 +19,9 @@ import orjson
 from router import sentry
 from router.channels.base import DeliveryError
 from router.delivery import issue_memory
-from router.delivery.history import record_of
+from router.store.history import record_of
 from router.delivery.quiet import quiet_notes
-from router.delivery.store import Inbound, Job, Store, new_id, to_json
+from router.store import Inbound, Job, Store, new_id, to_json
 from router.masking import without_secrets
 from router.rules.model import Notification, Rule, Target
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from router.delivery.store import Store
+from router.store import Store
 from router.sentry import SentryEvent
 from router.sentry.issue import IssueFacts, issue_id, payload_facts
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.delivery.store import Store
+from router.store import Store
 
 
 class StoreMemory:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
-from router.delivery.store import Job, Store
+from router.store import Job, Store
 from router.rules.model import Target
 from router.settings import Settings
 

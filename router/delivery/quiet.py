@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from router.delivery.silence_store import Silences, active, silences_of
-from router.delivery.store import Job, Store
+from router.store.silences import Silences, active, silences_of
+from router.store import Job, Store
 from router.rules.conditions import Group
 from router.rules.intervals import TimeInterval, muted
 from router.rules.silence import Silence, compile_match

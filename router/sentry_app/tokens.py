@@ -26,7 +26,7 @@ LOCK_TTL = 30.0          # one refresh at a time per installation: a refresh tok
 
 
 class KV(Protocol):
-    """The store's small-value interface (router.delivery.store.Store)."""
+    """The store's small-value interface (router.store.Store)."""
 
     def kv_get(self, key: str) -> str | None: ...
     def kv_set(self, key: str, value: str, ttl: float | None = None) -> None: ...

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import Headers
 
 from router import sentry
-from router.delivery import StoreUnavailable
+from router.store import StoreUnavailable
 from router.masking import one_line
 from router.rules.match import match
 from router.sentry.verify import verify

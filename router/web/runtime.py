@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from router.delivery import Delivery
+from router.delivery import Outbox
 from router.rules.reload import RulesHolder, shared_rules
 from router.settings import Settings
 
@@ -15,11 +15,11 @@ class Runtime:
 
     settings: Settings
     rules: RulesHolder
-    delivery: Delivery
+    delivery: Outbox
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
         """Load the rules (raising RulesError if they are invalid) and open the store lazily."""
         holder = RulesHolder(settings.rules_path, settings.reload_interval, shared=shared_rules(settings))
         holder.watch()
-        return cls(settings=settings, rules=holder, delivery=Delivery.from_settings(settings))
+        return cls(settings=settings, rules=holder, delivery=Outbox.from_settings(settings))

@@ -11,9 +11,9 @@ from flask import current_app
 
 from router.channels.base import DeliveryError
 from router.delivery.fanout import job_event
-from router.delivery.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
-from router.delivery.store import STATUSES, Job
-from router.delivery.worker import job_rule, job_target
+from router.store.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
+from router.store import STATUSES, Job
+from router.delivery.deliverer import job_rule, job_target
 from router.masking import mask
 from router.render import Message, Renderer
 from router.sentry import BadPayload, SentryEvent, parse

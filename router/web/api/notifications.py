@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from router.delivery.store import DEAD, SENT, SUPPRESSED
+from router.store import DEAD, SENT, SUPPRESSED
 from router.web.api import bp
 from router.web.api.data import BadQuery, list_notifications, runtime
 from router.web.api.http import error, json_response

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, current_app
 
-from router.delivery import StoreUnavailable
-from router.delivery.store import DEAD
+from router.store import StoreUnavailable
+from router.store import DEAD
 from router.web.api import bp
 from router.web.api.http import json_response
 from router.web.runtime import Runtime

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, abort, render_template, request
 
-from router.delivery import StoreUnavailable
+from router.store import StoreUnavailable
 from router.web.api.data import (
     BadQuery,
     find_webhook,

@@ -8,8 +8,8 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from router.delivery.silence_store import silences_of
-from router.delivery.store import new_id
+from router.store.silences import silences_of
+from router.store import new_id
 from router.rules.conditions import plain
 from router.rules.silence import SilenceError, new_silence
 from router.rules.yamlio import YamlSyntaxError, parse_yaml

@@ -17,7 +17,7 @@ from router.delivery.memory import StoreMemory
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
 from router.delivery.quiet import Quiet
-from router.delivery.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
+from router.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 from router.delivery.fanout import job_event
 from router.masking import mask, one_line, strings_in, url_secrets
 from router.rules.load import RulesError

@@ -11,10 +11,10 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from router.delivery import redis_lua as lua
-from router.delivery.history import WebhookRecord
-from router.delivery.history_redis import RedisHistory, history_json, id_at
-from router.delivery.store import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, pack_payload,
+from router.store import redis_lua as lua
+from router.store.history import WebhookRecord
+from router.store.history_redis import RedisHistory, history_json, id_at
+from router.store.base import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, pack_payload,
                                    to_json, unpack_payload)
 from router.masking import mask_url
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from router.delivery.history import Attempt, WebhookQuery, WebhookRecord, activity_of
-from router.delivery.store import DEAD, Inbound, Job
+from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
+from router.store.base import DEAD, Inbound, Job
 
 P = "router:"
 _FIELDS = ("created_at", "resource", "action", "title", "project", "issue_id", "matched", "duplicate_of",
@@ -124,7 +124,7 @@ class RedisHistory:
 
     def webhook_jobs(self, webhook_id: str) -> list[Job]:
         """One webhook's notifications, in the order they were made."""
-        from router.delivery.store_redis import _job
+        from router.store.redis import _job
 
         ids = sorted(j.decode() for j in self._do(self.r.smembers, P + "whjobs:" + webhook_id))
         pipe = self.r.pipeline(transaction=False)
@@ -134,7 +134,7 @@ class RedisHistory:
 
     def notifications(self, statuses: Sequence[str], limit: int, before: str = "") -> list[Job]:
         """Ledger rows with one of `statuses` (any when empty), newest first, ids below `before`."""
-        from router.delivery.store_redis import _job
+        from router.store.redis import _job
 
         key = P + "dead" if tuple(statuses) == (DEAD,) else P + "jobs"   # dead letters have their own index
         out: list[Job] = []

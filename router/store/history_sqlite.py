@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from router.delivery.history import Attempt, WebhookQuery, WebhookRecord, activity_of
-from router.delivery.store import TERMINAL, Inbound, Job
+from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
+from router.store.base import TERMINAL, Inbound, Job
 
 _WEBHOOK = "id, created_at, resource, action, title, project, issue_id, matched, duplicate_of, request_id"
 INSERT_WEBHOOK = (f"insert or ignore into router_webhook ({_WEBHOOK}, body, received_at, body_sha256) "
@@ -117,13 +117,13 @@ class SqliteHistory:
 
     def webhook_jobs(self, webhook_id: str) -> list[Job]:
         """One webhook's notifications, in the order they were made."""
-        from router.delivery.store_sqlite import _SELECT, _job
+        from router.store.sqlite import _SELECT, _job
 
         return [_job(r) for r in self._read(f"{_SELECT} where webhook_id = ? order by id", (webhook_id,))]
 
     def notifications(self, statuses: Sequence[str], limit: int, before: str = "") -> list[Job]:
         """Ledger rows with one of `statuses` (any when empty), newest first, ids below `before`."""
-        from router.delivery.store_sqlite import _SELECT, _job
+        from router.store.sqlite import _SELECT, _job
 
         where = [f"status in ({', '.join('?' * len(statuses))})"] if statuses else []
         where += ["id < ?"] if before else []

@@ -1,10 +1,10 @@
-"""The delivery state (dedup, throttle, ledger, small key-value) behind one interface, twice implemented."""
+"""The Store protocol (dedup, inbound webhooks, the ledger — which is the queue —, throttle, small key-value) and
+what it stores: Job, Inbound, statuses, ids, JSON and payload packing, the rate algorithm."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import random
 import time
 import zlib
@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import orjson
 
-from router.settings import Settings
 
 QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED = "queued", "sending", "sent", "retrying", "dead", "suppressed"
 STATUSES = (QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED)
@@ -269,27 +268,3 @@ def gcra(tat: float, now: float, interval: float, burst: int, hold: float = 0.0)
         return now + hold, max(tat, now + hold + tolerance)
     tat = max(tat, now)
     return max(now, tat - tolerance), tat + interval
-
-
-def open_store(settings: Settings) -> Store:
-    """The store the settings name: Redis when REDIS_URL is set, else the SQLite file ROUTER_DB."""
-    if settings.redis_url:
-        from router.delivery.store_redis import RedisStore
-
-        return RedisStore(settings.redis_url)
-    from router.delivery.store_sqlite import SqliteStore
-
-    return SqliteStore(settings.db_path)
-
-
-def open_existing_store(settings: Settings) -> Store:
-    """The store, for commands that read it: StoreUnavailable naming the path when the SQLite file is missing.
-
-    Opening creates an empty SQLite file, so a command run from another folder would otherwise report an empty
-    ledger instead of the router's."""
-    if not settings.redis_url and not os.path.exists(settings.db_path):
-        where = os.path.abspath(settings.db_path)
-        relative = "" if os.path.isabs(settings.db_path) else f", relative to the working directory {os.getcwd()}"
-        raise StoreUnavailable(f"no store at {where} (ROUTER_DB={settings.db_path}{relative}): run this in the "
-                               "folder the router runs in, or set ROUTER_DB (or REDIS_URL) as the router has it")
-    return open_store(settings)

@@ -1,23 +1,10 @@
-"""The SQLite side of the store: one connection per process and thread, the schema, write transactions.
+"""The SQLite store's tables and indexes, and the columns added since each table was first made.
 
-WAL with synchronous=NORMAL (safe against process crashes; fsync at checkpoints, which checkpoint.py runs off
-the write path), writers queued on an flock (writelock.py) rather than SQLite's sleeping busy handler.
+Applied by every process when it opens its first connection (sqlite_tuning.SqliteDb); the choices made for
+speed (WITHOUT ROWID, partial indexes, ids that sort by time) are noted beside each table.
 """
 
 from __future__ import annotations
-
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
-
-from router.delivery.checkpoint import WAL_LIMIT, Checkpointer, checkpointer
-from router.delivery.forks import pid
-from router.delivery.health import unavailable
-from router.delivery.store import StoreUnavailable
-from router.delivery.writelock import write_lock
 
 SCHEMA = (
     """create table if not exists router_job (
@@ -76,79 +63,3 @@ UPGRADES = (("router_dedup", "webhook_id text not null default ''"),  # files of
 INDEXES = ("create index if not exists router_job_batch on router_job (batch, status) where batch != ''",
            # the queue: due jobs, soonest first (store_sqlite.claim_next), without the finished rows
            "create index if not exists router_job_due on router_job (next_at) where status in ('queued', 'retrying')")
-
-
-class SqliteDb:
-    """Connections to one SQLite file that are safe across threads and forked processes."""
-
-    def __init__(self, path: str, busy_timeout: float = 10.0) -> None:
-        self.path = path
-        self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._schema_done = False
-        self._write_lock = write_lock(path)
-        self._ckpt: tuple[int, Checkpointer] | None = None
-
-    @property
-    def _checkpointer(self) -> Checkpointer:
-        ckpt = self._ckpt
-        if ckpt is None or ckpt[0] != pid():  # a forked child has its own (threads do not survive a fork)
-            ckpt = self._ckpt = (pid(), checkpointer(self.path))
-        return ckpt[1]
-
-    # -- connections -------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == pid():
-            return conn
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                               check_same_thread=False)
-        conn.execute("pragma journal_mode=wal")
-        conn.execute("pragma synchronous=normal")  # safe against process crashes; fsync at checkpoints
-        conn.execute("pragma wal_autocheckpoint=0")  # checkpoint.py does it off the write path
-        conn.execute(f"pragma journal_size_limit={WAL_LIMIT}")  # a reset WAL is cut back to this on disk
-        if not self._schema_done:
-            for ddl in SCHEMA:
-                conn.execute(ddl)
-            for table, column in UPGRADES:
-                try:  # no look first: two processes upgrading at once would both find the column missing
-                    conn.execute(f"alter table {table} add column {column}")
-                except sqlite3.OperationalError as exc:
-                    if "duplicate column name" not in str(exc):
-                        raise
-            for ddl in INDEXES:
-                conn.execute(ddl)
-            self._schema_done = True
-        self._local.conn, self._local.pid = conn, pid()
-        return conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
-        held = self._write_lock.acquire()  # not hold(): one generator fewer on every webhook's write
-        try:
-            try:
-                conn = self._conn()
-                conn.execute("begin immediate")
-            except sqlite3.Error as exc:
-                raise unavailable(self.path, exc) from None
-            try:
-                yield conn
-                conn.execute("commit")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("rollback")
-                if isinstance(exc, sqlite3.Error):  # disk full, I/O error, corrupt file: the store is unusable
-                    raise unavailable(self.path, exc) from None
-                raise
-        finally:
-            if held:
-                self._write_lock.release()
-        self._checkpointer.nudge()
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        try:
-            return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise unavailable(self.path, exc) from None

@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from router.delivery.store import Store, StoreUnavailable
+from router.store.base import Store, StoreUnavailable
 from router.masking import mask_url
 from router.rules.silence import Silence
 
@@ -33,7 +33,7 @@ class Silences(Protocol):
 
 def silences_of(store: Store) -> Silences:
     """The silences kept in `store` (whichever kind it is)."""
-    from router.delivery.store_sqlite import SqliteStore
+    from router.store.sqlite import SqliteStore
 
     return SqliteSilences(store) if isinstance(store, SqliteStore) else RedisSilences(store)
 

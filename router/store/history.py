@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from router import sentry
-from router.delivery.store import Inbound
+from router.store.base import Inbound
 
 FILTERS = ("resource", "action", "rule", "issue_id", "project")
 

@@ -1,4 +1,4 @@
-"""The delivery store in one SQLite file (ROUTER_DB); its ledger is the queue. Connections in sqlite_db.py."""
+"""The delivery store in one SQLite file (ROUTER_DB); its ledger is the queue. Connections and tuning in sqlite_tuning.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from router.delivery.history import WebhookRecord
-from router.delivery.history_sqlite import (BUMP_ATTEMPT, BUMP_WEBHOOKS, INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory,
+from router.store.history import WebhookRecord
+from router.store.history_sqlite import (BUMP_ATTEMPT, BUMP_WEBHOOKS, INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory,
                                             expire_history, webhook_row)
-from router.delivery.sqlite_db import SqliteDb
-from router.delivery.store import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
+from router.store.sqlite_tuning import SqliteDb
+from router.store.base import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
                                    TERMINAL, Inbound, Job, gcra, pack_payload, unpack_payload)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from router.delivery.store import StoreUnavailable
+from router.store.base import StoreUnavailable
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 CORRUPT = ("ROUTER_DB is not a usable SQLite database (corrupt, or another file): stop the router, move the file "
