@@ -1,5 +1,5 @@
-"""One job, start to finish: claim → quiet (silences, quiet hours) → throttle → render → send → record (sent,
-retrying, dead, suppressed)."""
+"""One job, start to finish: claim → event → quiet (silences, quiet hours) → throttle → target → render → send →
+record (sent, retrying at its next due time, dead, suppressed); the stages are listed in `Deliverer._run`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import Channel, DeliveryError, Outgoing, Receipt
@@ -43,6 +44,16 @@ def _count(target_type: str, outcome: str, seconds: float | None = None) -> None
             metrics.DELIVERY_SECONDS.labels(target_type=target_type).observe(seconds)
     except Exception:  # metrics never break a delivery
         log.debug("metrics update failed", exc_info=True)
+
+
+@dataclass
+class Run:
+    """One job on its way through the Deliverer's stages: what each stage found for the next."""
+
+    job: Job
+    event: SentryEvent = None  # type: ignore[assignment]  # set by the first stage
+    suppressed: int | None = None
+    target: Target = None  # type: ignore[assignment]  # set by the target stage
 
 
 def job_target(job: Job, current: Mapping[str, Target], event: SentryEvent | None = None) -> Target:
@@ -206,38 +217,68 @@ class Deliverer:
         return event
 
     def _run(self, job: Job) -> None:
-        try:
-            event = self.event_of(job)
-        except DeliveryError as exc:   # its webhook is no longer stored: nothing to send
-            self._failed(job, exc)
-            return
-        if job.target_type == SENTRY_APP:   # an installation's token: never silenced, throttled or rendered
-            self._installation(job, event)
-            return
-        if self._quieted(job, event):
-            return
-        suppressed = job.suppressed
-        if suppressed is None:
-            allowed, suppressed = self._throttle(job)
-            if not allowed:
-                self._record(job, SUPPRESSED, error=f"throttled ({suppressed} suppressed in this window)")
-                _count(job.target_type, "suppressed")
+        """The job through its stages in order; a stage that settles it (recorded: sent, retrying, dead,
+        suppressed; or deferred by pacing) returns False and ends the run."""
+        run = Run(job)
+        for stage in (self._event, self._installation, self._quiet, self._throttle, self._target, self._send):
+            if not stage(run):
                 return
+
+    def _event(self, run: Run) -> bool:
+        """Its event, from its webhook's row; a webhook no longer stored is a dead letter."""
         try:
-            target = job_target(job, self._targets(), event)
+            run.event = self.event_of(run.job)
         except DeliveryError as exc:
-            self._failed(job, exc, suppressed)
-            return
+            self._failed(run.job, exc)
+            return False
+        return True
+
+    def _installation(self, run: Run) -> bool:
+        """An installation's token (a Sentry app job) is exchanged or dropped: never silenced, throttled or
+        rendered."""
+        if run.job.target_type != SENTRY_APP:
+            return True
+        self._install(run.job, run.event)
+        return False
+
+    def _quiet(self, run: Run) -> bool:
+        """Silences and the rule's quiet hours hold it back (recorded suppressed)."""
+        return not self._quieted(run.job, run.event)
+
+    def _throttle(self, run: Run) -> bool:
+        """One per rule, target and subject per window (a replay or retry was let through before)."""
+        job = run.job
+        if job.suppressed is not None:
+            run.suppressed = job.suppressed
+            return True
+        allowed, run.suppressed = self._throttle_hit(job)
+        if not allowed:
+            self._record(job, SUPPRESSED, error=f"throttled ({run.suppressed} suppressed in this window)")
+            _count(job.target_type, "suppressed")
+        return allowed
+
+    def _target(self, run: Run) -> bool:
+        """The target as the live rules define it (a removed or unresolved one is a dead letter)."""
+        try:
+            run.target = job_target(run.job, self._targets(), run.event)
+        except DeliveryError as exc:
+            self._failed(run.job, exc, run.suppressed)
+            return False
+        return True
+
+    def _send(self, run: Run) -> bool:
+        """Render and send (alone, with its group, or paced with what waits in its batch), then record."""
+        job, event, target, suppressed = run.job, run.event, run.target, run.suppressed
         budget = budget_for(target, self.settings)
         if job.payload.get("group"):
             self._send_grouped(job, event, target, budget)
-            return
-        if budget is None:
+        elif budget is None:
             self._send_one(job, target, event, suppressed, None)
-            return
-        jobs = self.pacer.admit(job, budget, batch_for(self._thread(target, event, job), budget))  # None: waits
-        if jobs is not None:
-            self._send_paced(jobs, target, job, event, suppressed, budget)
+        else:
+            jobs = self.pacer.admit(job, budget, batch_for(self._thread(target, event, job), budget))  # None: waits
+            if jobs is not None:
+                self._send_paced(jobs, target, job, event, suppressed, budget)
+        return False
 
     def _send_one(self, job: Job, target: Target, event: SentryEvent, suppressed: int | None,
                   budget: Budget | None) -> bool:
@@ -317,7 +358,7 @@ class Deliverer:
         log.info("job %s to %s suppressed: %s", job.id, job.target, reason)
         return True
 
-    def _installation(self, job: Job, event: SentryEvent) -> None:
+    def _install(self, job: Job, event: SentryEvent) -> None:
         """Exchange or drop the installation's token (tokens.py); the receipt says which, never the token."""
         try:
             if self.sentry_app.tokens is None:
@@ -339,7 +380,7 @@ class Deliverer:
             log.warning("enrichment failed for %s; sending without it", one_line(event.dedup_key), exc_info=True)
             return event
 
-    def _throttle(self, job: Job) -> tuple[bool, int]:
+    def _throttle_hit(self, job: Job) -> tuple[bool, int]:
         window = float(job.payload.get("throttle") or 0)
         if window <= 0:
             return True, 0
