@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -161,14 +164,11 @@ def test_worker_sends_with_the_live_target_and_dead_letters_a_removed_masked_one
     assert job_target(plain, {}) == Target("oncall", "slack", {"channel": "#oncall", "thread": "none"})
 
 
-@pytest.mark.slow
-def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    """When the store goes away mid-delivery, the live worker gives its claim back once the store returns
-    (retrying, queued again) instead of holding it until the lease runs out."""
-    import threading
-
+@contextmanager
+def redis_job(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[Any, Any, str, Any]]:
+    """A persistent redis-server (stopped afterwards), an outbox on it with one Slack job, and worker w1's
+    Deliverer: (server, outbox, job id, deliverer)."""
     from router.delivery import Outbox
-    from router.store import RETRYING
     from router.delivery.deliverer import Deliverer
     from tests.fakes.redis_server import RedisServer
 
@@ -179,7 +179,20 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
                             slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
         delivery = Outbox.from_settings(settings)
         job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
-        deliverer = Deliverer(settings, delivery.store, owner="w1")
+        yield server, delivery, job_id, Deliverer(settings, delivery.store, owner="w1")
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """When the store goes away mid-delivery, the live worker gives its claim back once the store returns
+    (retrying, queued again) instead of holding it until the lease runs out."""
+    import threading
+
+    from router.store import RETRYING
+
+    with redis_job(tmp_path, fake_slack) as (server, delivery, job_id, deliverer):
         fake_slack.delay = 1.0
         sending = threading.Thread(target=deliverer, args=(job_id,))
         sending.start()
@@ -192,27 +205,14 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         job = delivery.store.get(job_id)
         assert (job.status, job.owner in ("", None, "w1")) == (RETRYING, True) and job.lease_until == 0
         assert delivery.queue_depth() >= 1
-    finally:
-        server.stop()
 
 
 def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """When claiming the next due job fails with the store down, the claim may have happened unseen: once the
     store is back, settle() gives back what the worker holds but is not sending (due again now), only once."""
-    from router.delivery import Outbox
-    from router.store import StoreUnavailable
-    from router.store import RETRYING
-    from router.delivery.deliverer import Deliverer
-    from tests.fakes.redis_server import RedisServer
+    from router.store import RETRYING, StoreUnavailable
 
-    (tmp_path / "redis").mkdir()
-    server = RedisServer(tmp_path / "redis", persistent=True)
-    try:
-        settings = Settings(redis_url=server.url, rules_path=str(tmp_path / "none.yaml"), slack_bot_token=SLACK_TOKEN,
-                            slack_api_url=fake_slack.url, templates_path=str(tmp_path / "templates"))
-        delivery = Outbox.from_settings(settings)
-        job_id = delivery.fan_out(delivery.accept(issue_event(1), notify(slack_target()), 0, 0).webhook_id)[0]
-        deliverer = Deliverer(settings, delivery.store, owner="w1")
+    with redis_job(tmp_path, fake_slack) as (server, delivery, job_id, deliverer):
         server.stop()
         with pytest.raises(StoreUnavailable):
             deliverer.claim_next()
@@ -223,8 +223,6 @@ def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_
         claimed = deliverer.claim_next()
         assert claimed is not None and claimed.id == job_id and deliverer.settle() == 0
         assert delivery.store.get(job_id).status == "sending"   # a live send is never given back
-    finally:
-        server.stop()
 
 
 def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings, fake_slack: FakeSlack) -> None:
