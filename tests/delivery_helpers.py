@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from router.delivery import Accepted, Outbox
-from router.worker import Worker
 from router.rules.model import MatchResult, Notification, Rule, Target
 from router.sentry import SentryEvent, build
 from router.settings import Settings
+from router.worker import Worker
 from tests.conftest import fixture_payload
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from router.delivery import Outbox
-from router.store import SUPPRESSED
 from router.settings import Settings
 from tests.delivery_helpers import fan_out_all, issue_event, notify, slack_target
 

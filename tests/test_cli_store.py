@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
-from router.store import open_store
 from router.settings import Settings
+from router.store import open_store
 
 COMMANDS = [["deliveries"], ["deliveries", "--failed", "--json"], ["replay", "6616bb96b0c95b418a0d"],
             ["silence", "list"], ["silence", "expire", "6616bb96b0c95b418a0d"],

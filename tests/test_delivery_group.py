@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from router.delivery.fanout import group_of
-from router.store import QUEUED, SENT
 from router.rules.load import RulesError, load_rules_text
 from router.rules.model import GroupBy, MatchResult, Notification, Rule, Target
 from router.sentry import build
+from router.store import QUEUED, SENT
 from tests.delivery_helpers import jobs_of, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN
 from tests.fakes.slack import SLACK_RATE, FakeSlack

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from router.store.history import WebhookQuery, WebhookRecord
 from router.store import DEAD, RETRYING, SENDING, SENT, Inbound, Store, new_id
+from router.store.history import WebhookQuery, WebhookRecord
 from tests.fakes.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.test_delivery_store import NOW, job, store  # noqa: F401  (fixture)
 

@@ -12,7 +12,6 @@ import pytest
 
 from router.delivery.fanout import job_event
 from router.delivery.pacing import Budget, budget_for
-from router.store import QUEUED, SENDING, SENT, Store, gcra
 from router.rules.model import Target
 from router.settings import Settings
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from router.delivery import Outbox
-from router.store.silences import silences_of
-from router.store import SENT, SUPPRESSED
 from router.rules.model import MatchResult, Notification, Rule
 from router.rules.silence import new_silence
 from router.settings import Settings
+from router.store import SENT, SUPPRESSED
+from router.store.silences import silences_of
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 from tests.fakes.redis_server import redis_server  # noqa: F401  (fixture)
@@ -94,8 +94,8 @@ def test_quiet_hours_suppress_with_reason(settings: Settings, fake_slack: FakeSl
 
 def test_redis_store_silence_suppresses_then_ends(tmp_path: Path, fake_slack: FakeSlack, redis_server) -> None:
     """On Redis too: a silence added through one handle suppresses in a worker on another; ended, the next is sent."""
-    from router.store.redis import RedisStore
     from router.delivery.deliverer import Deliverer
+    from router.store.redis import RedisStore
 
     redis_server.flush()
     settings = worker_settings(tmp_path, fake_slack.url, redis_url=redis_server.url)

@@ -14,7 +14,6 @@ from aiosmtpd.controller import Controller
 
 from router.channels.base import DeliveryError
 from router.delivery.policy import RetryPolicy
-from router.store import DEAD, SENT, SUPPRESSED
 from router.rules.model import Target
 from router.settings import Settings
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
@@ -247,8 +246,8 @@ def test_a_live_send_is_never_claimed_twice(tmp_path: Path, fake_slack: FakeSlac
     import threading
 
     from router.delivery import Outbox
-    from router.worker.sweeper import Sweeper
     from router.delivery.deliverer import Deliverer
+    from router.worker.sweeper import Sweeper
 
     extra = {"redis_url": request.getfixturevalue("redis_server").url} if backend == "redis" else {}
     if extra:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from router.store import SENT
 from router.settings import Settings
+from router.store import SENT
 from tests.conftest import SECRET, signed_headers
 from tests.delivery_helpers import running_worker, wait_for
 from tests.e2e_procs import issue_body

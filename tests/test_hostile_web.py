@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.delivery.fanout import job_event
 from router.delivery.deliverer import job_rule, job_target
+from router.delivery.fanout import job_event
 from router.render import Renderer
 from tests.conftest import CONSOLE_RULES, SECRET, fixture_payload, free_port, sentry_body, signed_headers
 from tests.delivery_helpers import fan_out_all

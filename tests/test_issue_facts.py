@@ -12,12 +12,12 @@ import pytest
 
 from router import sentry
 from router.delivery import issue_memory
-from router.store import Store
-from router.store.redis import RedisStore
-from router.store.sqlite import SqliteStore
 from router.render.issue_ref import lookup_issue
 from router.sentry.issue import IssueFacts
 from router.settings import Settings
+from router.store import Store
+from router.store.redis import RedisStore
+from router.store.sqlite import SqliteStore
 from tests.delivery_helpers import notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import fake_slack  # noqa: F401  (fixture)
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from router.store import SENT
 from router.rules.load import load_rules
 from router.rules.match import match
 from router.sentry import SentryEvent, build
 from router.settings import Settings
+from router.store import SENT
 from tests.conftest import fixture_payload
 from tests.delivery_helpers import jobs_of, running_worker, wait_for
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

@@ -13,7 +13,6 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from router.cli import main as cli
-from router.store import DEAD, SENT
 from router.sentry import encode_like_sentry
 from router.sentry.verify import sign
 from router.settings import Settings

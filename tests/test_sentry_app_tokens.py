@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from router.store import SENT, open_store
 from router.sentry import build, encode_like_sentry
 from router.sentry_app.api import SentryApi
 from router.sentry_app.tokens import PREFIX, Tokens
 from router.settings import Settings
+from router.store import SENT, open_store
 from tests.conftest import SECRET, fixture_payload, signed_headers
 from tests.delivery_helpers import running_worker, wait_for
 from tests.fakes.redis_server import redis_server  # noqa: F401  (fixture)

@@ -92,9 +92,9 @@ def test_schema_command_prints_the_alert_rule_action() -> None:
 
 def test_an_unresolved_setting_is_a_dead_letter_saying_why(tmp_path: Path, rules_file: Path) -> None:
     """A webhook whose setting names no declared target: accepted, and its notification is dead with the reason."""
-    from router.store import DEAD
     from router.rules.load import load_rules
     from router.rules.match import match
+    from router.store import DEAD
     from tests.delivery_helpers import jobs_of, running_worker, wait_for
 
     settings = Settings(db_path=str(tmp_path / "router.sqlite3"), rules_path=str(rules_file),

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli import main
-from router.store import open_store
 from router.settings import Settings
+from router.store import open_store
 
 SAMPLE = str(Path(__file__).parent.parent / "router" / "samples" / "issue.created.json")   # issue 1234567890
 RULES = """\

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from router.store.silences import RECENT, active, silences_of
+from router.rules.silence import SilenceError, new_silence, rfc3339
 from router.store import Store
 from router.store.redis import RedisStore
+from router.store.silences import RECENT, active, silences_of
 from router.store.sqlite import SqliteStore
-from router.rules.silence import SilenceError, new_silence, rfc3339
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 
 NOW = 1_800_000_000.0

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from router.store.sqlite_tuning import WAL_LIMIT, truncate
-from router.store.sqlite import SqliteStore
 from router.settings import Settings
+from router.store.sqlite import SqliteStore
+from router.store.sqlite_tuning import WAL_LIMIT, truncate
 from tests.conftest import SECRET, signed_headers
 from tests.fakes.redis_server import RedisServer
 

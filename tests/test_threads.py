@@ -11,10 +11,10 @@ import pytest
 
 from router.channels.slack.client import SlackChannel
 from router.delivery import Outbox
-from router.store import RETRYING, SENT
 from router.render import Message
 from router.sentry import build
 from router.settings import Settings
+from router.store import RETRYING, SENT
 from tests.conftest import fixture_payload
 from tests.delivery_helpers import jobs_of, notify, running_worker, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from router.store import SENT
-from router.store.redis import RedisStore
 from router.sentry import encode_like_sentry
 from router.settings import Settings
+from router.store import SENT
+from router.store.redis import RedisStore
 from tests.delivery_helpers import jobs_of, notify, running_worker, wait_for
 from tests.e2e_procs import Cluster, Poster, cluster, wait_ready  # noqa: F401  (fixture)
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)

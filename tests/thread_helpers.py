@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from router.delivery import Outbox
-from router.store import SENT, Job
 from router.rules.model import Target
 from router.sentry import SentryEvent, build
+from router.store import SENT, Job
 from tests.conftest import fixture_payload
 from tests.delivery_helpers import jobs_of, notify, wait_for
 
