@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest_payloads import rules_yaml, webhooks
-from router.store.history import WebhookRecord
-from router.store import DEAD, SENT, Job, new_id
 from router.sentry import parse
 from router.settings import Settings
+from router.store import DEAD, SENT, Job, new_id
+from router.store.history import WebhookRecord
 from tests.api_helpers import API, CONSOLE, TOKEN
 
 RULES = ["errors-oncall", "alerts-mail", "comments-chat", "resolved-log"]

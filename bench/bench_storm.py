@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.store import DEAD, SENT
 from router.settings import Settings
+from router.store import DEAD, SENT
 from tests.delivery_helpers import notify, running_worker
 from tests.fakes.slack import SLACK_RATE, FakeSlack
 from tests.thread_helpers import about, threaded_target

@@ -9,6 +9,7 @@ import pytest
 
 from router.delivery import Outbox
 from router.settings import Settings
+from router.store import SUPPRESSED
 from tests.delivery_helpers import fan_out_all, issue_event, notify, slack_target
 
 TOKEN = "silence-admin-token"

@@ -12,11 +12,11 @@ from router.channels.base import Outgoing
 from router.channels.console import ConsoleChannel
 from router.channels.slack.client import SlackChannel
 from router.delivery.memory import StoreMemory
-from router.store import Store
-from router.store.sqlite import SqliteStore
 from router.render import Renderer
 from router.rules.model import Rule, Target
 from router.settings import Settings
+from router.store import Store
+from router.store.sqlite import SqliteStore
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture)
 from tests.fakes.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack

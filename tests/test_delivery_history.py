@@ -122,7 +122,7 @@ def test_expire_drops_old_history(store: Store) -> None:
     assert store.webhook(old.id) is None
 
 
-def test_a_job_reads_its_event_from_its_webhook_row(store: Store) -> None:  # noqa: F811
+def test_a_job_reads_its_event_from_its_webhook_row(store: Store) -> None:
     """A fanned-out job keeps only its own notes: its event is rebuilt from the webhook's history row as it was
     accepted; a row stored with its own copy of the event (before) still uses it; a job whose webhook is gone
     fails for good."""
@@ -146,7 +146,7 @@ def test_a_job_reads_its_event_from_its_webhook_row(store: Store) -> None:  # no
     assert not gone.value.retryable
 
 
-def test_expire_keeps_the_webhook_row_of_a_replayed_job(store: Store) -> None:  # noqa: F811
+def test_expire_keeps_the_webhook_row_of_a_replayed_job(store: Store) -> None:
     """A dead letter replayed just before the retention runs out keeps its webhook's row (its event is read from
     it) until it is finished; then the row goes like any other."""
     old = webhook(1, at=NOW - 10_000)

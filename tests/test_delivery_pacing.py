@@ -14,6 +14,7 @@ from router.delivery.fanout import job_event
 from router.delivery.pacing import Budget, budget_for
 from router.rules.model import Target
 from router.settings import Settings
+from router.store import QUEUED, SENDING, SENT, Store, gcra
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN
 from tests.fakes.redis_server import RedisServer, redis_server  # noqa: F401  (fixture)

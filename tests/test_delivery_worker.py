@@ -16,6 +16,7 @@ from router.channels.base import DeliveryError
 from router.delivery.policy import RetryPolicy
 from router.rules.model import Target
 from router.settings import Settings
+from router.store import DEAD, SENT, SUPPRESSED
 from tests.delivery_helpers import issue_event, jobs_of, notify, running_worker, slack_target, wait_for, worker_settings
 from tests.fakes.fixtures import SLACK_TOKEN, fake_slack, fake_smtp  # noqa: F401  (fixtures)
 from tests.fakes.redis_server import free_port, redis_server  # noqa: F401  (fixture)
