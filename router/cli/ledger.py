@@ -10,8 +10,7 @@ import click
 
 from router.cli.env import settings_from_env
 from router.delivery import Outbox
-from router.store import StoreUnavailable
-from router.store import Job
+from router.store import Job, StoreUnavailable
 
 HEADER = ("ID", "ACCEPTED", "STATUS", "TRIES", "RULE → TARGET", "RESULT")
 

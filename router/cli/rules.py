@@ -13,8 +13,6 @@ from router.channels import DeliveryError, build_channel
 from router.channels.readiness import undeliverable
 from router.cli.env import settings_from_env
 from router.delivery.quiet import verdicts
-from router.store.silences import silences_of
-from router.store import StoreUnavailable, open_store
 from router.masking import mask
 from router.render import Renderer, check_templates
 from router.rules import lint
@@ -25,6 +23,8 @@ from router.rules.model import MatchResult, Notification, RuleSet
 from router.rules.silence import parse_time, rfc3339
 from router.sentry import KNOWN_RESOURCES, BadPayload, SentryEvent, parse
 from router.settings import Settings
+from router.store import StoreUnavailable, open_store
+from router.store.silences import silences_of
 
 
 @click.command()

@@ -11,12 +11,12 @@ import click
 from router.channels.readiness import undeliverable
 from router.cli.env import apply_paths, server_options
 from router.cli.supervise import multiproc_dir, serve_both
-from router.store import StoreUnavailable
-from router.worker import run_worker
 from router.logs import configure_logging
 from router.rules.load import RulesError, load_rules_or_default
 from router.rules.model import RuleSet
 from router.settings import MISSING_SECRET, Settings
+from router.store import StoreUnavailable
+from router.worker import run_worker
 
 WSGI_APP = "router.web.wsgi:app"
 GUNICORN_CONFIG = "python:router.web.gunicorn_conf"

@@ -10,11 +10,11 @@ import click
 import orjson
 
 from router.cli.env import settings_from_env
-from router.store.silences import Silences, silences_of
-from router.store import StoreUnavailable, new_id, open_existing_store
 from router.rules.conditions import plain
 from router.rules.silence import SilenceError, new_silence, rfc3339
 from router.rules.yamlio import YamlSyntaxError, parse_yaml
+from router.store import StoreUnavailable, new_id, open_existing_store
+from router.store.silences import Silences, silences_of
 
 
 def _silences() -> Silences:
