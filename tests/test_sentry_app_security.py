@@ -16,6 +16,7 @@ from router.cli import main as cli
 from router.sentry import encode_like_sentry
 from router.sentry.verify import sign
 from router.settings import Settings
+from router.store import DEAD, SENT
 from router.web.app import create_app
 from tests.conftest import fixture_payload, signed_headers
 from tests.delivery_helpers import running_worker, wait_for
