@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from werkzeug.datastructures import Headers
 
 from router import sentry
-from router.store import StoreUnavailable
 from router.masking import one_line
 from router.rules.match import match
 from router.sentry.verify import verify
 from router.sentry_app.parts import with_installation_job
+from router.store import StoreUnavailable
 from router.web.runtime import Runtime
 
 log = logging.getLogger(__name__)

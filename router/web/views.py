@@ -10,8 +10,8 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 from router import metrics, sentry
-from router.store import StoreUnavailable
 from router.masking import one_line
+from router.store import StoreUnavailable
 from router.web import ingest
 from router.web.runtime import Runtime
 

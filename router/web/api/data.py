@@ -10,13 +10,13 @@ import orjson
 from flask import current_app
 
 from router.channels.base import DeliveryError
-from router.delivery.fanout import job_event
-from router.store.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
-from router.store import STATUSES, Job
 from router.delivery.deliverer import job_rule, job_target
+from router.delivery.fanout import job_event
 from router.masking import mask
 from router.render import Message, Renderer
 from router.sentry import BadPayload, SentryEvent, parse
+from router.store import STATUSES, Job
+from router.store.history import FILTERS, WebhookQuery, WebhookRecord, record_of_pending
 from router.web.api.explain import explain_json
 from router.web.runtime import Runtime
 

@@ -7,9 +7,9 @@ import time
 import orjson
 from flask import Response, current_app, request
 
-from router.store.silences import Silences, silences_of
-from router.store import StoreUnavailable, new_id
 from router.rules.silence import SilenceError, new_silence
+from router.store import StoreUnavailable, new_id
+from router.store.silences import Silences, silences_of
 from router.web.api import bp
 from router.web.api.http import error, json_response
 

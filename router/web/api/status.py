@@ -7,8 +7,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from router.store import StoreUnavailable
-from router.store import DEAD
+from router.store import DEAD, StoreUnavailable
 from router.web.api import bp
 from router.web.api.http import json_response
 from router.web.runtime import Runtime

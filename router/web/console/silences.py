@@ -8,11 +8,11 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from router.store.silences import silences_of
-from router.store import new_id
 from router.rules.conditions import plain
 from router.rules.silence import SilenceError, new_silence
 from router.rules.yamlio import YamlSyntaxError, parse_yaml
+from router.store import new_id
+from router.store.silences import silences_of
 from router.web.api.data import runtime
 from router.web.console import bp
 from router.web.console.csrf import check_csrf
