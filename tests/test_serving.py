@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,26 +23,34 @@ pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of th
 READ_TIMEOUT = 2
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory) -> Iterator[int]:
-    """`sentry-router web` with ONE process on 127.0.0.1 and a 2 s read deadline; its port."""
-    tmp = tmp_path_factory.mktemp("serving")
+def start_web(tmp: Path, read_timeout: float = READ_TIMEOUT) -> tuple[subprocess.Popen[bytes], int]:
+    """`sentry-router web` with ONE process on 127.0.0.1 and the given read deadline, once it answers: (proc, port)."""
     (tmp / "rules.yaml").write_text(CONSOLE_RULES)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SENTRY_", "ROUTER_", "PROMETHEUS_", "REDIS_"))}
     env.update(SENTRY_CLIENT_SECRET=SECRET, ROUTER_RULES=str(tmp / "rules.yaml"), ROUTER_DB=str(tmp / "r.sqlite3"),
-               ROUTER_TEMPLATES=str(tmp / "tpl"), PORT=str(port), ROUTER_READ_TIMEOUT=str(READ_TIMEOUT))
+               ROUTER_TEMPLATES=str(tmp / "tpl"), PORT=str(port), ROUTER_READ_TIMEOUT=str(read_timeout))
     proc = subprocess.Popen([sys.executable, "-m", "router", "web", "--host", "127.0.0.1", "--workers", "1"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_group(proc)
+            raise AssertionError("gunicorn did not come up")
+        try:   # answered: a worker runs (a bare connect would only reach the master's backlog)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/-/healthy")
+            if conn.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory) -> Iterator[int]:
+    """`sentry-router web` with ONE process on 127.0.0.1 and a 2 s read deadline; its port."""
+    proc, port = start_web(tmp_path_factory.mktemp("serving"))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
         yield port
     finally:
         stop_group(proc)
@@ -195,3 +205,23 @@ def test_a_client_that_never_reads_its_answer_does_not_hold_the_process(web: int
     finally:
         for s in held:
             s.close()
+
+
+def test_a_request_still_arriving_at_shutdown_is_finished(tmp_path: Path) -> None:
+    """SIGTERM stops accepting, but a request whose body is still arriving is read to its end and answered."""
+    proc, port = start_web(tmp_path, read_timeout=5)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(_head(f"Content-Length: {len(BODY)}\r\n") + BODY[:10])
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            s.sendall(BODY[10:])
+            answer = b""
+            while chunk := s.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 202"), answer
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            stop_group(proc)
