@@ -55,8 +55,8 @@ class BufferingWorker(SyncWorker):
         """Accept, read, serve complete requests, expire slow ones; on shutdown finish what was accepted."""
         self.sel = selectors.DefaultSelector()
         self.conns: dict[int, Pending] = {}
-        self.paused: list[Pending] = []     # connections waiting for the memory budget
-        self.buffered = 0                # bytes held in all buffers
+        self.paused: list[Pending] = []  # connections waiting for the memory budget
+        self.buffered = 0                 # bytes held in all buffers
         self.budget = max(4 * self.max_body, 16 << 20)
         for listener in self.sockets:
             listener.setblocking(False)
@@ -78,11 +78,7 @@ class BufferingWorker(SyncWorker):
                     break
             for key, _ in self.sel.select(0.5):
                 if isinstance(key.data, Pending):
-                    try:
-                        self.readable(key.data)
-                    except Exception:   # a bug must cost one connection, not every buffered one
-                        self.log.exception("web worker: dropping a connection after an error")
-                        self.close(key.data)
+                    self.read_guarded(key.data)
                 elif key.data is None:
                     self.drain_pipe()
                 else:
@@ -128,8 +124,16 @@ class BufferingWorker(SyncWorker):
             sock.setblocking(False)
             conn = Pending(sock, addr, listener, time.monotonic() + self.read_timeout)
             self.conns[sock.fileno()] = conn
-            self.readable(conn)   # the request has often arrived with the connection: no need to watch it
+            self.read_guarded(conn)   # the request has often arrived with the connection: no need to watch it
         self.set_accepting(len(self.conns) < self.cfg.worker_connections)
+
+    def read_guarded(self, conn: Pending) -> None:
+        """`readable`, where a bug costs one connection, not every buffered one."""
+        try:
+            self.readable(conn)
+        except Exception:
+            self.log.exception("web worker: dropping a connection after an error")
+            self.close(conn)
 
     def readable(self, conn: Pending) -> None:
         """Read what the client sent; serve its request once complete."""
