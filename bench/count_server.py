@@ -5,9 +5,9 @@
 `count_ingest.py` counts the WSGI callable alone; this counts what a gunicorn worker process spends per
 request end to end (accept, read, gunicorn's parser and WSGI layer, the app, the answer, the close), for
 the bare Flask app and the router, under each worker class given (default: the router's own, and `sync`).
-One worker (WEB_CONCURRENCY=1) runs under `valgrind --tool=callgrind`; after 50 warm-up requests its
-counters are dumped (`callgrind_control -d`), then `--n` signed webhooks are posted one at a time on fresh
-connections (as Sentry sends them) and dumped again: the second dump over n. Noise-free, unlike req/s on
+One worker (WEB_CONCURRENCY=1) runs under `valgrind --tool=callgrind` from start to a graceful exit, twice:
+serving 50 signed webhooks, then 50 + `--n`, posted one at a time on fresh connections (as Sentry sends
+them); the difference over n cancels start-up and exit. Noise-free, unlike req/s on
 a shared machine; system calls and time spent waiting are not counted (`strace -c` shows those), and
 threads run one at a time under valgrind, so a threaded worker's lock hand-offs cost less here than they
 do on two CPUs. Needs valgrind.
@@ -46,37 +46,23 @@ def _post(port: int, resource: str, body: bytes) -> None:
         conn.close()
 
 
-def _dump(pid: int, out: Path) -> int:
-    """Dump the worker's counters since the last dump; the instructions they hold."""
-    before = set(out.parent.glob(f"cg.{pid}*"))
-    subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, check=True)
-    for _ in range(600):
-        new = set(out.parent.glob(f"cg.{pid}*")) - before
-        text = next((p.read_text(errors="replace") for p in new), "")
-        found = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
-        if found:
-            return int(found[1])
-        time.sleep(0.1)
-    raise SystemExit(f"no callgrind dump from {pid}")
-
-
-def count(app: str, worker_class: str, n: int, tmp: Path) -> float:
-    """Instructions per webhook in one worker of `app` under `worker_class`."""
+def run(app: str, worker_class: str, requests: int, tmp: Path) -> int:
+    """Instructions one worker of `app` under `worker_class` runs from start to exit, serving `requests`."""
     rules = tmp / "rules.yaml"
     rules.write_text(rules_yaml())
     port = free_port()
-    env = {**_env(tmp, port, rules, f"{app}-{worker_class}"), "WEB_CONCURRENCY": "1",
-           "GUNICORN_CMD_ARGS": f"--worker-class {worker_class}"}
-    out = tmp / f"{app}-{re.sub('[^a-zA-Z0-9]+', '-', worker_class)}"
+    name = f"{app}-{re.sub('[^a-zA-Z0-9]+', '-', worker_class)}-{requests}"
+    env = {**_env(tmp, port, rules, name), "WEB_CONCURRENCY": "1", "GUNICORN_CMD_ARGS": f"--worker-class {worker_class}"}
+    out = tmp / name
     out.mkdir()
     argv = ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}/cg.%p",
             sys.executable, "-m", "gunicorn", "--config", "python:router.gunicorn_conf", APPS[app]]
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        bodies = webhooks(WARM + n)
+        bodies = webhooks(requests)
         deadline = time.monotonic() + 600
-        while True:
+        while True:   # the first webhook doubles as the readiness probe
             try:
                 _post(port, *bodies[0])
                 break
@@ -85,15 +71,23 @@ def count(app: str, worker_class: str, n: int, tmp: Path) -> float:
                     raise SystemExit(f"{app} under {worker_class} did not come up") from None
                 time.sleep(1)
         worker = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()[0])
-        for resource, body in bodies[1:WARM]:
+        for resource, body in bodies[1:]:
             _post(port, resource, body)
-        _dump(worker, out / "x")
-        for resource, body in bodies[WARM:]:
-            _post(port, resource, body)
-        return _dump(worker, out / "x") / n
+        os.kill(proc.pid, signal.SIGTERM)   # a graceful exit: callgrind writes the worker's totals
+        proc.wait(300)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    found = re.search(r"^(?:summary|totals): (\d+)", (out / f"cg.{worker}").read_text(errors="replace"), re.M)
+    if found is None:
+        raise SystemExit(f"no callgrind totals for the worker of {app} under {worker_class}")
+    return int(found[1])
+
+
+def count(app: str, worker_class: str, n: int, tmp: Path) -> float:
+    """Instructions per webhook: (WARM + n requests) - (WARM requests), over n; start and exit cancel."""
+    return (run(app, worker_class, WARM + n, tmp) - run(app, worker_class, WARM, tmp)) / n
 
 
 def main() -> None:
