@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ingest import SECRET, _env  # noqa: E402
-from bench.ingest_payloads import rules_yaml, webhooks  # noqa: E402
-from tests.conftest import free_port, signed_headers  # noqa: E402
+from bench.bench_ingest import SECRET, _env
+from bench.ingest_payloads import rules_yaml, webhooks
+from tests.conftest import free_port, signed_headers
 
 WARM = 50
 APPS = {"bare": "bench.bare_app:app", "router": "router.wsgi:app"}
