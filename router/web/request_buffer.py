@@ -1,6 +1,6 @@
 """One client connection of the web worker, read into memory: is its request complete enough to serve yet?
 
-The worker (router/serving.py) reads without blocking and appends to `Pending.buf`; `Pending.check` says when
+The worker (router/web/serving.py) reads without blocking and appends to `Pending.buf`; `Pending.check` says when
 the buffer holds a whole request (its head, and the body its Content-Length or chunked framing announces), a
 head that asks for more than ROUTER_MAX_BODY (refused unread), or bytes gunicorn's parser will refuse. The
 framing is learnt from gunicorn's own parser run over the buffer, so what is judged complete here is what

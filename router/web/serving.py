@@ -47,7 +47,7 @@ class BufferingWorker(SyncWorker):
         self.read_timeout, self.max_body = settings.read_timeout, settings.max_body
         self.limits = Limits(self.cfg, self.max_body)
         if self.cfg.is_ssl:
-            self.log.error("router.serving.BufferingWorker does not terminate TLS: put a proxy in front of it")
+            self.log.error("router.web.serving.BufferingWorker does not terminate TLS: put a proxy in front of it")
             sys.exit(3)  # gunicorn's WORKER_BOOT_ERROR: the master stops instead of restarting workers
         super().init_process()
 
