@@ -2,7 +2,7 @@
 
 The rooms, each importing only those below it: cli/ (every command) → web/ (app, views, ingest, gunicorn
 worker and config, api/, console/) and the worker → delivery/ → sentry_app/ (tokens, enrichment) →
-render/ and channels/ → rules/ → sentry/ (Sentry's JSON and signature) → logs/ → settings.py; masking.py
+channels/ → render/ → rules/ → sentry/ (Sentry's JSON and signature) → logs/ → settings.py; masking.py
 and metrics.py are leaves any room may use.
 """
 
