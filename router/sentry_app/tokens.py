@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from router.channels.base import DeliveryError
+from router.channels import DeliveryError
 from router.masking import one_line
 from router.sentry import BadPayload, SentryEvent
 from router.sentry.app import Grant, installation, parse_grant
