@@ -1,7 +1,7 @@
 """Sentry's 1-second budget under load: 2,000 signed webhooks over 50 connections to `sentry-router serve`.
 
 Real processes (`serve --workers 2`, SQLite default, FakeSlack over HTTP on 127.0.0.1), the load of
-tests/test_load.py; prints the answer time p50/p99/max and the share of answers within 1 s (the
+tests/system/test_load.py; prints the answer time p50/p99/max and the share of answers within 1 s (the
 goal: all of them; the test asserts only a liveness bound, as the machine may be shared).
 Run: `.venv/bin/python bench/bench_answer.py [--n 2000] [--connections 50]`.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.delivery_helpers import wait_for
-from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready
 from tests.fakes.redis_server import free_port
 from tests.fakes.slack import FakeSlack
-from tests.load_helpers import percentile, post_all
+from tests.support.delivery import wait_for
+from tests.support.load import percentile, post_all
+from tests.support.procs import Cluster, base_env, rules_yaml, wait_ready
 
 TOKEN = "xoxb-bench"
 BUDGET = 1.0  # seconds: Sentry's answer budget

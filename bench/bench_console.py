@@ -25,7 +25,7 @@ from router.sentry import parse
 from router.settings import Settings
 from router.store import DEAD, SENT, Job, new_id
 from router.store.history import WebhookRecord
-from tests.api_helpers import API, CONSOLE, TOKEN
+from tests.support.api import API, CONSOLE, TOKEN
 
 RULES = ["errors-oncall", "alerts-mail", "comments-chat", "resolved-log"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e_procs import Cluster, Poster, base_env, issue_body, rules_yaml, wait_ready
 from tests.fakes.redis_server import RedisServer, free_port
 from tests.fakes.slack import FakeSlack
+from tests.support.procs import Cluster, Poster, base_env, issue_body, rules_yaml, wait_ready
 
 TOKEN = "xoxb-bench"
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.slack_process import SlackProcess
 from router.store import SENDING, SENT
-from tests.e2e_procs import Cluster, base_env, rules_yaml, wait_ready
 from tests.fakes.redis_server import RedisServer, free_port
-from tests.load_helpers import percentile, post_all
+from tests.support.load import percentile, post_all
+from tests.support.procs import Cluster, base_env, rules_yaml, wait_ready
 
 TOKEN = "xoxb-bench"
 CONNECTIONS = 16

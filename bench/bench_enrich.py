@@ -33,10 +33,10 @@ from router.rules.model import Target
 from router.sentry import SentryEvent, build
 from router.settings import Settings
 from tests.conftest import fixture_payload
-from tests.delivery_helpers import fan_out_all, notify
 from tests.fakes.redis_server import free_port
 from tests.fakes.sentry_api import FakeSentryAPI
 from tests.fakes.slack import FakeSlack
+from tests.support.delivery import fan_out_all, notify
 
 SLACK_TOKEN, API_TOKEN = "xoxb-bench-enrich", "sntrys_bench_enrich_token"
 TARGET = Target(name="oncall", type="slack", options={"channel": "#oncall", "thread": "none"})

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from router.sentry.verify import sign
 from tests.conftest import SECRET, free_port
-from tests.e2e_procs import alive, base_env, issue_body
+from tests.support.procs import alive, base_env, issue_body
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = "version: 1\ntargets: {log: {type: console}}\nrules: [{name: all, match: {}, notify: log}]\n"

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from router.settings import Settings
 from router.store import DEAD, SENT
-from tests.delivery_helpers import notify, running_worker
 from tests.fakes.slack import SLACK_RATE, FakeSlack
-from tests.thread_helpers import about, threaded_target
+from tests.support.delivery import notify, running_worker
+from tests.support.threads import about, threaded_target
 
 TOKEN = "xoxb-bench"
 ISSUES, ERRORS, SECONDS = 60, 9, 3.0

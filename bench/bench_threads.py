@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from router.settings import Settings
-from tests.delivery_helpers import running_worker
 from tests.fakes.slack import FakeSlack
-from tests.thread_helpers import about, send, threaded_target
+from tests.support.delivery import running_worker
+from tests.support.threads import about, send, threaded_target
 
 TOKEN = "xoxb-bench"
 ERRORS = 10

@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from router.sentry import encode_like_sentry  # noqa: E402
-from tests.api_helpers import TOKEN, admin_settings, post_webhook  # noqa: E402
-from tests.browser_helpers import launched, serving  # noqa: E402
 from tests.conftest import fixture_payload, sentry_body  # noqa: E402
-from tests.delivery_helpers import running_worker, wait_for  # noqa: E402
 from tests.fakes.fixtures import SLACK_TOKEN  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.support.api import TOKEN, admin_settings, post_webhook  # noqa: E402
+from tests.support.browser import launched, serving  # noqa: E402
+from tests.support.delivery import running_worker, wait_for  # noqa: E402
 
 RULES = """\
 version: 1
