@@ -14,12 +14,11 @@ from typing import Any
 from router.channels.base import Channel, DeliveryError, Outgoing, Receipt
 from router.channels.one_message import send_digest
 from router.delivery import issue_memory
+from router.delivery.fanout import job_event
 from router.delivery.memory import StoreMemory
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
 from router.delivery.policy import RetryPolicy
 from router.delivery.quiet import Quiet
-from router.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
-from router.delivery.fanout import job_event
 from router.masking import mask, one_line, strings_in, url_secrets
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
@@ -29,6 +28,7 @@ from router.sentry import SentryEvent
 from router.sentry_app.enrich import api_source
 from router.sentry_app.parts import build_parts
 from router.settings import Settings
+from router.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 EVENT_CACHE = 256   # webhooks whose event a worker keeps built

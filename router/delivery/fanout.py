@@ -19,11 +19,11 @@ import orjson
 from router import sentry
 from router.channels.base import DeliveryError
 from router.delivery import issue_memory
-from router.store.history import record_of
 from router.delivery.quiet import quiet_notes
-from router.store import Inbound, Job, Store, new_id, to_json
 from router.masking import without_secrets
 from router.rules.model import Notification, Rule, Target
+from router.store import Inbound, Job, Store, new_id, to_json
+from router.store.history import record_of
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ class Notes:
             # define it then, and keeps this copy only for a target deleted since
             options, masked = without_secrets(target.options)
             throttle = rule.throttle if rule.throttle is not None else default_throttle
-            note = {"rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
-                    "type": target.type, "options": options, "masked": masked, "rules": rules,
-                    **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}
+            entry = {"rule": rule.name, "template": rule.template, "throttle": throttle or 0.0, "target": target.name,
+                     "type": target.type, "options": options, "masked": masked, "rules": rules,
+                     **quiet_notes(rule.mute_time_intervals, rule.active_time_intervals)}
             if rule.group is not None:   # only grouped rules carry it: no extra bytes for the others
-                note["group"] = {"by": list(rule.group.by), "wait": rule.group.wait, "interval": rule.group.interval}
-            hit = self._cache[key] = (rule, target, to_json(note))
+                entry["group"] = {"by": list(rule.group.by), "wait": rule.group.wait, "interval": rule.group.interval}
+            hit = self._cache[key] = (rule, target, to_json(entry))
         return hit[2]
 
 

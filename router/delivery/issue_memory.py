@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from router.store import Store
 from router.sentry import SentryEvent
 from router.sentry.issue import IssueFacts, issue_id, payload_facts
+from router.store import Store
 
 TTL = 30 * 86400.0  # as long as a Slack card is remembered by default (ROUTER_THREAD_TTL)
 

@@ -3,19 +3,30 @@ transactional outbox — the ledger is the queue); depth, gauges and deliveries 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
 from router.delivery.fanout import Notes, event_body, fan_out
 from router.delivery.policy import RetryPolicy
-from router.store import (DEAD, FAILED, Inbound, Job, Store, StoreUnavailable, new_id, open_existing_store, open_store,
-                          to_json)
-from router.store.health import Refused, sqlite_problem
-from router.store.history import record_of
 from router.rules.model import MatchResult
 from router.sentry import SentryEvent
 from router.settings import Settings
+from router.store import (
+    DEAD,
+    FAILED,
+    Inbound,
+    Job,
+    Store,
+    StoreUnavailable,
+    new_id,
+    open_existing_store,
+    open_store,
+    to_json,
+)
+from router.store.health import Refused, sqlite_problem
+from router.store.history import record_of
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +55,7 @@ class Outbox:
         problem = None if settings.redis_url else sqlite_problem(settings.db_path)
         if problem:
             log.error("store refused: %s (%s)", problem, settings.db_path)
-            return cls(settings, Refused(problem))  # type: ignore[arg-type]
+            return cls(settings, Refused(problem))
         return cls(settings, open_existing_store(settings) if existing else open_store(settings))
 
     def accept(self, event: SentryEvent, result: MatchResult, dedup_window: float, default_throttle: float,
@@ -66,11 +77,9 @@ class Outbox:
 
     def _remember_duplicate(self, event: SentryEvent, inbound: Inbound, original: str) -> None:
         """Keep Sentry's re-send in the history, pointing at the original; never fails the answer."""
-        try:
+        with contextlib.suppress(StoreUnavailable):  # the original is stored; only the note of a re-send is lost
             self.store.record_webhook(record_of(event, inbound.webhook_id, inbound.created_at, (), inbound.body,
                                                 duplicate_of=original))
-        except StoreUnavailable:
-            pass  # the original is stored; only the note that Sentry sent it again is lost
 
     def fan_out(self, webhook_id: str) -> tuple[str, ...]:
         """Turn an accepted webhook into its queued jobs now (the worker does it by itself); their ids."""

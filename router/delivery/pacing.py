@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
-from router.store import Job, Store
 from router.rules.model import Target
 from router.settings import Settings
+from router.store import Job, Store
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from router.store.silences import Silences, active, silences_of
-from router.store import Job, Store
 from router.rules.conditions import Group
 from router.rules.intervals import TimeInterval, muted
 from router.rules.silence import Silence, compile_match
 from router.sentry import SentryEvent
+from router.store import Job, Store
+from router.store.silences import Silences, active, silences_of
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Quiet:
         mute, on = job.payload.get("mute") or (), job.payload.get("active") or ()
         if not mute and not on:
             return None
-        return muted(tuple(mute), tuple(on), intervals, datetime.fromtimestamp(now, timezone.utc))
+        return muted(tuple(mute), tuple(on), intervals, datetime.fromtimestamp(now, UTC))
 
 
     @staticmethod
@@ -69,7 +69,8 @@ def _resolves(event: SentryEvent, issue_id: str) -> bool:
         str(event.shortcuts.get("issue_id", "")) == issue_id
 
 
-def verdicts(ruleset: Any, event: SentryEvent, notifications: Any, moment: float, silences: Silences | None) -> list[str]:
+def verdicts(ruleset: Any, event: SentryEvent, notifications: Any, moment: float,
+             silences: Silences | None) -> list[str]:
     """For `sentry-router test --at`: one line per notification, sent or held back (and why) at `moment`."""
     live = active(silences, moment) if silences is not None else []
     lines = []
@@ -77,6 +78,6 @@ def verdicts(ruleset: Any, event: SentryEvent, notifications: Any, moment: float
         held = next((f"silence {s.id}" + (f" ({s.reason})" if s.reason else "") for s in live
                      if Quiet._matches(s, event) and not (s.issue_id and _resolves(event, s.issue_id))), None)
         held = held or muted(n.rule.mute_time_intervals, n.rule.active_time_intervals, ruleset.time_intervals,
-                             datetime.fromtimestamp(moment, timezone.utc))
+                             datetime.fromtimestamp(moment, UTC))
         lines.append(f'  → {n.target.name}, from rule "{n.rule.name}": ' + (f"held back: {held}" if held else "sent"))
     return lines

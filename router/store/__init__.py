@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import os
 
-from router.store.base import (DEAD, FAILED, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, PACK_FROM, QUEUED, RETRYING,
-                               SENDING, SENT, STATUSES, SUPPRESSED, TERMINAL, Inbound, Job, Store, StoreUnavailable,
-                               gcra, new_id, pack_payload, to_json, unpack_payload)
 from router.settings import Settings
+from router.store.base import (
+    DEAD,
+    FAILED,
+    HEARTBEAT_PREFIX,
+    MAX_LEASE_DOUBLINGS,
+    PACK_FROM,
+    QUEUED,
+    RETRYING,
+    SENDING,
+    SENT,
+    STATUSES,
+    SUPPRESSED,
+    TERMINAL,
+    Inbound,
+    Job,
+    Store,
+    StoreUnavailable,
+    gcra,
+    new_id,
+    pack_payload,
+    to_json,
+    unpack_payload,
+)
 from router.store.redis import RedisStore
 from router.store.sqlite import SqliteStore
 

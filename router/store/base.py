@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import orjson
 
-
 QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED = "queued", "sending", "sent", "retrying", "dead", "suppressed"
 STATUSES = (QUEUED, SENDING, SENT, RETRYING, DEAD, SUPPRESSED)
 TERMINAL = (SENT, DEAD, SUPPRESSED)
@@ -54,8 +53,10 @@ def unpack_payload(stored: str | bytes | None) -> dict[str, Any]:
     if isinstance(stored, bytes):
         stored = stored.decode()
     if stored.startswith(_PACKED):
-        return json.loads(zlib.decompress(base64.b64decode(stored[len(_PACKED):])))
-    return json.loads(stored)
+        packed: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(stored[len(_PACKED):])))
+        return packed
+    plain: dict[str, Any] = json.loads(stored)
+    return plain
 
 
 def _plain(value: Any) -> Any:
@@ -150,6 +151,38 @@ class Store(Protocol):
 
     def webhook(self, webhook_id: str) -> Any:
         """The history row (history.WebhookRecord) of a fanned-out webhook, with its body; None once expired."""
+        ...
+
+    def record_webhook(self, rec: Any) -> None:
+        """Add one webhook (history.WebhookRecord) to the history: a duplicate Sentry sent again."""
+        ...
+
+    def webhooks(self, query: Any) -> list[Any]:
+        """The history rows (history.WebhookRecord) a history.WebhookQuery selects, newest first."""
+        ...
+
+    def pending(self, limit: int, before: str = "") -> list[Inbound]:
+        """Accepted webhooks no worker has fanned out yet, newest first."""
+        ...
+
+    def job_counts(self, webhook_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """For each webhook, how many of its jobs are in each status."""
+        ...
+
+    def attempts(self, job_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """For each job, its send attempts (history.Attempt), oldest first."""
+        ...
+
+    def webhook_jobs(self, webhook_id: str) -> list[Job]:
+        """The jobs one webhook was fanned out into."""
+        ...
+
+    def notifications(self, statuses: Sequence[str], limit: int, before: str = "") -> list[Job]:
+        """Ledger rows with one of `statuses` (any when empty), newest first, ids below `before`."""
+        ...
+
+    def activity(self, since: float, bucket: float) -> dict[str, Any]:
+        """Counts since `since` per `bucket` seconds: webhooks, and attempts by outcome and target."""
         ...
 
     def original(self, dedup_key: str) -> str | None:

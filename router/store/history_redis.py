@@ -4,13 +4,13 @@ and per-minute counters (router:stat:<minute>), all written by the Lua scripts i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
-from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
 from router.store.base import DEAD, Inbound, Job
+from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
 
 P = "router:"
 _FIELDS = ("created_at", "resource", "action", "title", "project", "issue_id", "matched", "duplicate_of",
@@ -42,7 +42,7 @@ def history_json(rec: WebhookRecord) -> str:
 def _record(webhook_id: str, values: Sequence[Any], body: bytes = b"") -> WebhookRecord | None:
     if values[0] is None:
         return None  # expired since the index was read
-    d = dict(zip(_FIELDS, (v.decode() for v in values)))
+    d = dict(zip(_FIELDS, (v.decode() for v in values), strict=False))
     return WebhookRecord(id=webhook_id, created_at=float(d["created_at"]), resource=d["resource"],
                          action=d["action"], title=d["title"], project=d["project"], issue_id=d["issue_id"],
                          matched=tuple(orjson.loads(d["matched"])), duplicate_of=d["duplicate_of"],
@@ -55,6 +55,7 @@ class RedisHistory:
     r: Any
     _call: Any
     _do: Any
+    inbound: Callable[[str], Inbound | None]
 
     def record_webhook(self, rec: WebhookRecord) -> None:
         """Add one webhook to the history (a duplicate Sentry sent again; others come with fan_out)."""
@@ -73,7 +74,7 @@ class RedisHistory:
             pipe = self.r.pipeline(transaction=False)
             for i in ids:
                 pipe.hmget(P + "wh:" + i, *_FIELDS)
-            for webhook_id, values in zip(ids, self._do(pipe.execute)):
+            for webhook_id, values in zip(ids, self._do(pipe.execute), strict=False):
                 rec = _record(webhook_id, values)
                 if rec is not None and query.accepts(rec) and len(out) < query.limit:
                     out.append(rec)
@@ -103,11 +104,11 @@ class RedisHistory:
             pipe.smembers(P + "whjobs:" + w)
         members = self._do(pipe.execute) if webhook_ids else []
         pipe = self.r.pipeline(transaction=False)
-        pairs = [(w, j.decode()) for w, jobs in zip(webhook_ids, members) for j in jobs]
+        pairs = [(w, j.decode()) for w, jobs in zip(webhook_ids, members, strict=False) for j in jobs]
         for _w, j in pairs:
             pipe.hget(P + "job:" + j, "status")
         out: dict[str, dict[str, int]] = {}
-        for (w, _j), status in zip(pairs, self._do(pipe.execute) if pairs else []):
+        for (w, _j), status in zip(pairs, self._do(pipe.execute) if pairs else [], strict=False):
             if status is not None:
                 counts = out.setdefault(w, {})
                 counts[status.decode()] = counts.get(status.decode(), 0) + 1
@@ -120,7 +121,7 @@ class RedisHistory:
             pipe.lrange(P + "att:" + j, 0, -1)
         lists = self._do(pipe.execute) if job_ids else []
         return {j: [Attempt(float(a["at"]), a["outcome"], a["error"]) for a in map(orjson.loads, raw)]
-                for j, raw in zip(job_ids, lists)}
+                for j, raw in zip(job_ids, lists, strict=False)}
 
     def webhook_jobs(self, webhook_id: str) -> list[Job]:
         """One webhook's notifications, in the order they were made."""
@@ -161,6 +162,6 @@ class RedisHistory:
         minutes = list(range(first, min(last, first + 1441) + 1))
         for m in minutes:
             pipe.hgetall(f"{P}stat:{m}")
-        rows = [(m, name.decode(), int(n)) for m, counts in zip(minutes, self._do(pipe.execute))
+        rows = [(m, name.decode(), int(n)) for m, counts in zip(minutes, self._do(pipe.execute), strict=False)
                 for name, n in counts.items()]
         return activity_of(rows, since, bucket)

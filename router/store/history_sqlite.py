@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import _GeneratorContextManager
 from typing import Any
 
 import orjson
 
-from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
 from router.store.base import TERMINAL, Inbound, Job
+from router.store.history import Attempt, WebhookQuery, WebhookRecord, activity_of
 
 _WEBHOOK = "id, created_at, resource, action, title, project, issue_id, matched, duplicate_of, request_id"
 INSERT_WEBHOOK = (f"insert or ignore into router_webhook ({_WEBHOOK}, body, received_at, body_sha256) "
@@ -56,7 +57,7 @@ class SqliteHistory:
     """History reads and the one history write ingest makes (a duplicate); mixed into SqliteStore."""
 
     _read: Any
-    _tx: Any
+    _tx: Callable[[], _GeneratorContextManager[sqlite3.Connection]]   # SqliteDb._tx, a @contextmanager method
 
     def record_webhook(self, rec: WebhookRecord) -> None:
         """Add one webhook to the history (a duplicate Sentry sent again; others come with fan_out)."""

@@ -11,12 +11,20 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from router.masking import mask_url
 from router.store import redis_lua as lua
+from router.store.base import (
+    MAX_LEASE_DOUBLINGS,
+    TERMINAL,
+    Inbound,
+    Job,
+    StoreUnavailable,
+    pack_payload,
+    to_json,
+    unpack_payload,
+)
 from router.store.history import WebhookRecord
 from router.store.history_redis import RedisHistory, history_json, id_at
-from router.store.base import (MAX_LEASE_DOUBLINGS, TERMINAL, Inbound, Job, StoreUnavailable, pack_payload,
-                                   to_json, unpack_payload)
-from router.masking import mask_url
 
 P = "router:"
 WAIT = 1.0  # seconds an idle sender blocks on the wake-up list at most (the socket timeout is 2)
@@ -31,7 +39,7 @@ def _fields(job: Job) -> dict[str, str]:
     return {k: str(v) for k, v in d.items()}
 
 
-def _job(raw: Mapping[bytes | str, bytes | str]) -> Job:
+def _job(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Job:
     d = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
          for k, v in raw.items()}
     out: dict[str, Any] = {k: d.get(k, "") for k in ("id", "webhook_id", "rule", "target", "target_type",
@@ -53,7 +61,7 @@ def client_url(url: str) -> str:
 
 
 def _pairs(flat: Sequence[Any]) -> dict[bytes, bytes]:
-    return dict(zip(flat[0::2], flat[1::2]))
+    return dict(zip(flat[0::2], flat[1::2], strict=False))
 
 
 class RedisStore(RedisHistory):

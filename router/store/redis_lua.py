@@ -301,6 +301,8 @@ end
 return out
 """
 
-SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT, "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW, "release": RELEASE, "claim_next": CLAIM_NEXT,
+SCRIPTS = {"accept": ACCEPT, "history": HISTORY, "expire_history": EXPIRE_HISTORY, "fan_out": FAN_OUT,
+           "due_inbound": DUE_INBOUND, "claim": CLAIM, "record": RECORD, "orphans": ORPHANS, "renew": RENEW,
+           "release": RELEASE, "claim_next": CLAIM_NEXT,
            "requeue": REQUEUE, "throttle": THROTTLE, "expire": EXPIRE,
            "pace": PACE, "defer": DEFER, "claim_batch": CLAIM_BATCH}

@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from router.store.base import Store, StoreUnavailable
 from router.masking import mask_url
 from router.rules.silence import Silence
+from router.store.base import Store, StoreUnavailable
 
 RECENT = 86400.0   # ended silences are listed for a day, then dropped
 
@@ -120,6 +120,7 @@ class RedisSilences:
             return ended
 
         try:
-            return self.r.transaction(attempt, self.KEY, value_from_callable=True)
+            ended: Silence | None = self.r.transaction(attempt, self.KEY, value_from_callable=True)
+            return ended
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis {mask_url(self.store.url)}: {exc}") from None

@@ -1,4 +1,5 @@
-"""The delivery store in one SQLite file (ROUTER_DB); its ledger is the queue. Connections and tuning in sqlite_tuning.py."""
+"""The delivery store in one SQLite file (ROUTER_DB); its ledger is the queue. Connections and tuning in
+sqlite_tuning.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,31 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from router.store.base import (
+    DEAD,
+    HEARTBEAT_PREFIX,
+    MAX_LEASE_DOUBLINGS,
+    QUEUED,
+    RETRYING,
+    SENDING,
+    TERMINAL,
+    Inbound,
+    Job,
+    gcra,
+    pack_payload,
+    unpack_payload,
+)
 from router.store.history import WebhookRecord
-from router.store.history_sqlite import (BUMP_ATTEMPT, BUMP_WEBHOOKS, INSERT_ATTEMPT, INSERT_WEBHOOK, SqliteHistory,
-                                            expire_history, webhook_row)
+from router.store.history_sqlite import (
+    BUMP_ATTEMPT,
+    BUMP_WEBHOOKS,
+    INSERT_ATTEMPT,
+    INSERT_WEBHOOK,
+    SqliteHistory,
+    expire_history,
+    webhook_row,
+)
 from router.store.sqlite_tuning import SqliteDb
-from router.store.base import (DEAD, HEARTBEAT_PREFIX, MAX_LEASE_DOUBLINGS, QUEUED, RETRYING, SENDING,
-                                   TERMINAL, Inbound, Job, gcra, pack_payload, unpack_payload)
 
 _COLUMNS = ("id", "webhook_id", "rule", "target", "target_type", "status", "attempts", "last_error",
             "created_at", "updated_at", "next_at", "deadline_at", "lease_until", "owner", "receipt",
@@ -34,7 +54,7 @@ _CLAIM = ("insert into router_dedup (key, expires_at, webhook_id) values (?, ?, 
 
 
 def _job(row: Sequence[Any]) -> Job:
-    d = dict(zip(_COLUMNS, row))
+    d = dict(zip(_COLUMNS, row, strict=False))
     d["receipt"] = json.loads(d["receipt"] or "{}")
     d["payload"] = unpack_payload(d["payload"])
     return Job(**d)

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from router.store.base import StoreUnavailable
 from router.store.health import unavailable
 from router.store.sqlite_schema import INDEXES, SCHEMA, UPGRADES
 
@@ -74,7 +73,7 @@ class WriteLock:
         self._local = threading.local()
 
     def _fd(self) -> int:
-        fd = getattr(self._local, "fd", None)
+        fd: int | None = getattr(self._local, "fd", None)
         if fd is not None and self._local.pid == pid():
             return fd
         # after a fork the inherited descriptor shares its lock with the parent: open our own
@@ -257,7 +256,7 @@ class SqliteDb:
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == pid():
             return conn
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def _pending_record(inbound: Any) -> WebhookRecord | None:
 def find_webhook(rt: Runtime, webhook_id: str) -> WebhookRecord | None:
     """One webhook with its body, from the history or still waiting for a worker."""
     store = rt.delivery.store
-    rec = store.webhook(webhook_id)
+    rec: WebhookRecord | None = store.webhook(webhook_id)
     if rec is None:
         inbound = store.inbound(webhook_id)
         rec = _pending_record(inbound) if inbound is not None else None
