@@ -14,12 +14,13 @@ from typing import Any
 from router.channels.base import Channel, DeliveryError, Outgoing, Receipt
 from router.channels.one_message import send_digest
 from router.delivery import issue_memory
+from router.delivery.claims import Claims
 from router.delivery.fanout import job_event
 from router.delivery.memory import StoreMemory
+from router.delivery.outcome import Outcomes
 from router.delivery.pacing import Budget, Pacer, batch_for, budget_for
-from router.delivery.policy import RetryPolicy
 from router.delivery.quiet import Quiet
-from router.masking import mask, one_line, strings_in, url_secrets
+from router.masking import one_line
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
 from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, Target
@@ -28,22 +29,11 @@ from router.sentry import SentryEvent
 from router.sentry_app.enrich import api_source
 from router.sentry_app.parts import build_parts
 from router.settings import Settings
-from router.store import DEAD, RETRYING, SENT, SUPPRESSED, Job, Store, StoreUnavailable
+from router.store import SENT, Job, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 EVENT_CACHE = 256   # webhooks whose event a worker keeps built
 ChannelFactory = Callable[[Target, Settings], Channel]
-
-
-def _count(target_type: str, outcome: str, seconds: float | None = None) -> None:
-    try:
-        from router import metrics
-
-        metrics.NOTIFICATIONS.labels(target_type=target_type, outcome=outcome).inc()
-        if seconds is not None:
-            metrics.DELIVERY_SECONDS.labels(target_type=target_type).observe(seconds)
-    except Exception:  # metrics never break a delivery
-        log.debug("metrics update failed", exc_info=True)
 
 
 @dataclass
@@ -87,7 +77,6 @@ class Deliverer:
         from router.render import Renderer
 
         self.settings, self.store, self.owner, self.lease = settings, store, owner, lease
-        self.policy = RetryPolicy.from_settings(settings)
         # issue facts: the payload, then what earlier webhooks said, then what enrichment read from Sentry's API
         self.sentry_app = build_parts(settings, store, known=issue_memory.recall(store))
         sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
@@ -99,45 +88,9 @@ class Deliverer:
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
         self._rules = self._load_rules()
-        self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
-        self._sending: set[str] = set()     # jobs a thread of ours holds the claim of right now
-        self._claiming = 0                  # claim_next calls under way (their jobs are not in _sending yet)
-        self._claim_lost = False            # a claim_next failed: it may have claimed a job we never heard of
+        self.claims = Claims(store, owner, lease)
+        self.outcome = Outcomes(settings, store, owner, self._targets)
         self._events: OrderedDict[str, SentryEvent] = OrderedDict()   # recent webhooks' events, by id
-
-    def renew(self) -> int:
-        """Extend the lease of every job a thread of ours is still sending, so no other worker claims it while
-        this one lives (the sweeper calls it every few seconds); how many were renewed."""
-        with self._lock:
-            ids = sorted(self._sending)
-        return len(self.store.renew(ids, self.owner, time.time() + self.lease)) if ids else 0
-
-    def settle(self) -> int:
-        """Give back claims a store outage left in doubt: due again now; how many (sweeper calls it)."""
-        settled = 0
-        for job_id in list(self._unsettled):
-            try:
-                if self.store.record(job_id, self.owner, RETRYING, time.time(),
-                                     error="store was unavailable mid-delivery"):
-                    settled += 1
-            except StoreUnavailable:
-                return settled   # still down: next sweep
-            self._unsettled.discard(job_id)
-        return settled + self._release_lost()
-
-    def _release_lost(self) -> int:
-        """After a failed claim_next, give back what we hold but do not know of (none of our live sends)."""
-        with self._lock:
-            if not self._claim_lost or self._claiming:
-                return 0
-            keep = sorted(self._sending)
-        try:
-            released = self.store.release(self.owner, keep, time.time())
-        except StoreUnavailable:
-            return 0   # still down: next sweep
-        with self._lock:
-            self._claim_lost = False
-        return len(released)
 
     def _load_rules(self) -> RulesHolder | None:
         try:
@@ -160,48 +113,22 @@ class Deliverer:
         return self._rules.current.targets
 
     def __call__(self, job_id: str) -> None:
-        """Deliver one job if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
-        try:
-            job = self.store.claim(job_id, self.owner, self.lease, time.time())
-        except StoreUnavailable as exc:  # the claim may have happened with its answer lost: settle it later
-            log.error("job %s: store unavailable at claim: %s", job_id, exc)
-            self._unsettled.add(job_id)
-            return
+        """Deliver one job by id if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
+        job = self.claims.take(job_id)
         if job is not None:
             self.deliver(job)
 
-    def claim_next(self) -> Job | None:
-        """Claim the soonest due job for this worker (the ledger is the queue), or None when none is due."""
-        with self._lock:
-            self._claiming += 1
-        jobs: list[Job] = []
-        try:
-            jobs = self.store.claim_next(self.owner, self.lease, time.time(), 1)
-        except StoreUnavailable:   # the claim may have happened with its answer lost: settle() gives it back
-            with self._lock:
-                self._claim_lost = True
-            raise
-        finally:
-            with self._lock:   # one step with the count: settle() never sees a claimed job as unknown
-                self._claiming -= 1
-                self._sending.update(j.id for j in jobs)
-        return jobs[0] if jobs else None
-
     def deliver(self, job: Job) -> None:
         """Take a job we hold the claim of through its stages; a failure is recorded, never raised."""
-        with self._lock:
-            self._sending.add(job.id)
-        try:
-            self._run(job)
-        except StoreUnavailable as exc:  # our claim stays leased while we are alive: give it back once we can
-            log.error("job %s: store unavailable mid-delivery: %s", job.id, exc)
-            self._unsettled.add(job.id)
-        except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
-            log.exception("job %s: unexpected error", job.id)
-            self._failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
-        finally:
-            with self._lock:
-                self._sending.discard(job.id)
+        with self.claims.sending(job):
+            try:
+                self._run(job)
+            except StoreUnavailable as exc:  # our claim stays leased while we live: give it back once we can
+                log.error("job %s: store unavailable mid-delivery: %s", job.id, exc)
+                self.claims.doubt(job.id)
+            except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
+                log.exception("job %s: unexpected error", job.id)
+                self.outcome.failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))
 
     def event_of(self, job: Job) -> SentryEvent:
         """The job's event, built once per webhook (its jobs are claimed close together) from the history row."""
@@ -229,7 +156,7 @@ class Deliverer:
         try:
             run.event = self.event_of(run.job)
         except DeliveryError as exc:
-            self._failed(run.job, exc)
+            self.outcome.failed(run.job, exc)
             return False
         return True
 
@@ -253,8 +180,7 @@ class Deliverer:
             return True
         allowed, run.suppressed = self._throttle_hit(job)
         if not allowed:
-            self._record(job, SUPPRESSED, error=f"throttled ({run.suppressed} suppressed in this window)")
-            _count(job.target_type, "suppressed")
+            self.outcome.suppressed(job, f"throttled ({run.suppressed} suppressed in this window)")
         return allowed
 
     def _target(self, run: Run) -> bool:
@@ -262,7 +188,7 @@ class Deliverer:
         try:
             run.target = job_target(run.job, self._targets(), run.event)
         except DeliveryError as exc:
-            self._failed(run.job, exc, run.suppressed)
+            self.outcome.failed(run.job, exc, run.suppressed)
             return False
         return True
 
@@ -288,10 +214,9 @@ class Deliverer:
             receipt = self._channel(target).deliver(outgoing, self.renderer, self.memory)
         except DeliveryError as exc:
             self.pacer.hold(budget, exc)
-            self._failed(job, exc, suppressed)
+            self.outcome.failed(job, exc, suppressed)
             return False
-        self._record(job, SENT, receipt=_plain_receipt(receipt), suppressed=suppressed)
-        _count(job.target_type, "sent", time.time() - job.created_at)
+        self.outcome.sent(job, receipt, suppressed)
         return True
 
     def _send_paced(self, jobs: list[Job], target: Target, carrier: Job, event: SentryEvent, suppressed: int | None,
@@ -339,12 +264,11 @@ class Deliverer:
 
     def _sent_all(self, jobs: list[Job], receipt: Receipt) -> None:
         for job in jobs:
-            self._record(job, SENT, receipt=_plain_receipt(receipt))
-            _count(job.target_type, "sent", time.time() - job.created_at)
+            self.outcome.sent(job, receipt)
 
     def _fail_all(self, jobs: list[Job], exc: DeliveryError) -> None:
         for job in jobs:
-            self._failed(job, exc)
+            self.outcome.failed(job, exc)
 
     def _quieted(self, job: Job, event: SentryEvent) -> bool:
         """The quiet step: a silence or the rule's quiet hours hold the job back → recorded suppressed."""
@@ -353,8 +277,7 @@ class Deliverer:
         reason = self.quiet.reason(job, event, intervals, time.time())
         if reason is None:
             return False
-        self._record(job, SUPPRESSED, error=reason)
-        _count(job.target_type, "suppressed")
+        self.outcome.suppressed(job, reason)
         log.info("job %s to %s suppressed: %s", job.id, job.target, reason)
         return True
 
@@ -366,9 +289,9 @@ class Deliverer:
             else:
                 receipt = self.sentry_app.tokens.on_webhook(event)
         except DeliveryError as exc:
-            self._failed(job, exc)
+            self.outcome.failed(job, exc)
             return
-        self._record(job, SENT, receipt=receipt)
+        self.outcome.record(job, SENT, receipt=receipt)
 
     def _enrich(self, event: SentryEvent, target: Target) -> SentryEvent:
         """The event with what enrichment adds; the event as it is if enrichment fails in any way."""
@@ -406,42 +329,3 @@ class Deliverer:
             with self._lock:
                 self._channels[key] = channel
         return channel
-
-    def _failed(self, job: Job, exc: DeliveryError, suppressed: int | None = None) -> None:
-        now = time.time()
-        reason = self._mask(job, exc.reason)
-        at = self.policy.next_retry(job.attempts, now, job.deadline_at, exc.retry_after) if exc.retryable else None
-        if at is None:
-            why = reason if not exc.retryable else f"{reason} (gave up after {job.attempts} attempt(s))"
-            self._record(job, DEAD, error=why, suppressed=suppressed)
-            _count(job.target_type, "dead")
-            log.warning("job %s to %s is dead: %s", job.id, job.target, why)
-            return
-        self._record(job, RETRYING, error=reason, next_at=at, suppressed=suppressed)  # due again at `at`
-        _count(job.target_type, "retry")
-        log.info("job %s to %s: attempt %d failed (%s); retry in %.1fs", job.id, job.target, job.attempts,
-                 reason, at - now)
-
-    def _mask(self, job: Job, text: str) -> str:
-        secrets = list(self.settings.secret_values())
-        current = self._targets().get(job.target)
-        for value in strings_in(job.payload.get("options")) + strings_in(current.options if current else None):
-            secrets.extend(url_secrets(value) if "://" in value else [])
-        return mask(text, secrets)[:500]
-
-    def _record(self, job: Job, status: str, **fields: Any) -> None:
-        """Write the outcome; a briefly unavailable store is retried so a done send is not sent again."""
-        for attempt in range(6):
-            try:
-                if not self.store.record(job.id, self.owner, status, time.time(), **fields):
-                    log.warning("job %s: claim lost before recording %s (recovered elsewhere)", job.id, status)
-                return
-            except StoreUnavailable:
-                if attempt == 5:
-                    raise
-                time.sleep(0.2 * 2 ** attempt)
-
-
-def _plain_receipt(receipt: Receipt | None) -> dict[str, Any]:
-    return {str(k): v for k, v in (receipt or {}).items() if isinstance(v, (str, int, float, bool, type(None)))}
-

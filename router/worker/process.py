@@ -41,7 +41,7 @@ class Senders:
     def _loop(self) -> None:
         while not self.stopping.is_set():
             try:
-                job = self.deliverer.claim_next()
+                job = self.deliverer.claims.next()
                 if job is None:
                     self.store.wait_due(IDLE)
                     continue

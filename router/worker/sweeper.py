@@ -37,8 +37,8 @@ class Sweeper(threading.Thread):
         """One pass; returns how many orphaned sends were made due again."""
         store, now = self.outbox.store, time.time()
         if self.deliverer is not None:
-            self.deliverer.settle()
-            self.deliverer.renew()   # before looking for orphans: our own live sends are not theirs to take
+            self.deliverer.claims.settle()
+            self.deliverer.claims.renew()   # before looking for orphans: our live sends are not theirs to take
         ids = store.recover_orphans(now)
         if ids:
             log.warning("%d job(s) whose worker died mid-send are due again", len(ids))

@@ -199,9 +199,9 @@ def test_a_claim_left_by_a_store_outage_is_given_back(tmp_path: Path, fake_slack
         wait_for(lambda: delivery.store.get(job_id).status == "sending")
         server.stop()                  # the send goes through; recording it fails until the worker gives up
         sending.join(30)
-        assert deliverer.settle() == 0  # still down: nothing settled, nothing lost
+        assert deliverer.claims.settle() == 0  # still down: nothing settled, nothing lost
         server.restart()
-        assert deliverer.settle() == 1
+        assert deliverer.claims.settle() == 1
         job = delivery.store.get(job_id)
         assert (job.status, job.owner in ("", None, "w1")) == (RETRYING, True) and job.lease_until == 0
         assert delivery.queue_depth() >= 1
@@ -215,13 +215,13 @@ def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_
     with redis_job(tmp_path, fake_slack) as (server, delivery, job_id, deliverer):
         server.stop()
         with pytest.raises(StoreUnavailable):
-            deliverer.claim_next()
+            deliverer.claims.next()
         server.restart()
         assert delivery.store.claim(job_id, "w1", 300, time.time())   # what the lost answer had claimed
-        assert deliverer.settle() == 1
+        assert deliverer.claims.settle() == 1
         assert delivery.store.get(job_id).status == RETRYING
-        claimed = deliverer.claim_next()
-        assert claimed is not None and claimed.id == job_id and deliverer.settle() == 0
+        claimed = deliverer.claims.next()
+        assert claimed is not None and claimed.id == job_id and deliverer.claims.settle() == 0
         assert delivery.store.get(job_id).status == "sending"   # a live send is never given back
 
 
