@@ -20,6 +20,7 @@ class Claims:
     def __init__(self, store: Store, owner: str, lease: float) -> None:
         self.store, self.owner, self.lease = store, owner, lease
         self._lock = threading.Lock()
+        self._carried = threading.local()   # per thread: the batch members its send under way claimed
         self._unsettled: set[str] = set()   # jobs a store outage left claimed (or maybe claimed) by us
         self._sending: set[str] = set()     # jobs a thread of ours holds the claim of right now
         self._claiming = 0                  # next() calls under way (their jobs are not in _sending yet)
@@ -44,27 +45,61 @@ class Claims:
 
     def take(self, job_id: str) -> Job | None:
         """Claim one job by id if it is ours to send (not sent, leased or not yet due); else None."""
+        with self._lock:
+            self._claiming += 1
+        job = None
         try:
-            return self.store.claim(job_id, self.owner, self.lease, time.time())
+            job = self.store.claim(job_id, self.owner, self.lease, time.time())
         except StoreUnavailable as exc:  # the claim may have happened with its answer lost: settle it later
             log.error("job %s: store unavailable at claim: %s", job_id, exc)
             self._unsettled.add(job_id)
-            return None
-
-    @contextmanager
-    def sending(self, job: Job) -> Iterator[None]:
-        """While the block runs, the job is one of our live sends (renewed, never given back)."""
-        with self._lock:
-            self._sending.add(job.id)
-        try:
-            yield
         finally:
             with self._lock:
-                self._sending.discard(job.id)
+                self._claiming -= 1
+                if job is not None:
+                    self._sending.add(job.id)
+        return job
 
-    def doubt(self, job_id: str) -> None:
-        """The store failed mid-send: the claim is ours until settle() gives it back."""
-        self._unsettled.add(job_id)
+    def batch(self, batch: str, now: float, limit: int) -> list[Job]:
+        """Claim what waits in `batch` for the send under way in this thread: held like it (renewed, never given
+        back) until that send ends."""
+        with self._lock:
+            self._claiming += 1
+        jobs: list[Job] = []
+        try:
+            jobs = self.store.claim_batch(batch, self.owner, self.lease, now, limit)
+        except StoreUnavailable:   # the claim may have happened with its answer lost: settle() gives it back
+            with self._lock:
+                self._claim_lost = True
+            raise
+        finally:
+            with self._lock:
+                self._claiming -= 1
+                self._sending.update(j.id for j in jobs)
+                carried = getattr(self._carried, "ids", None)
+                if carried is not None:
+                    carried.extend(j.id for j in jobs)
+        return jobs
+
+    @contextmanager
+    def sending(self, job: Job) -> Iterator[list[str]]:
+        """While the block runs, the job (and the batch members it carries: the list yielded) are our live sends
+        (renewed, never given back)."""
+        carried: list[str] = []
+        with self._lock:
+            self._sending.add(job.id)
+        self._carried.ids = carried
+        try:
+            yield carried
+        finally:
+            self._carried.ids = None
+            with self._lock:
+                self._sending.discard(job.id)
+                self._sending.difference_update(carried)
+
+    def doubt(self, *job_ids: str) -> None:
+        """The store failed mid-send: the claims are ours until settle() gives back those still unrecorded."""
+        self._unsettled.update(job_ids)
 
     def renew(self) -> int:
         """Extend the lease of every job a thread of ours is still sending, so no other worker claims it while

@@ -83,12 +83,12 @@ class Deliverer:
         self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
         self.memory = StoreMemory(store)   # where channels keep their threads (Slack: each issue's card)
-        self.pacer = Pacer(store, owner, lease)
         self.quiet = Quiet(store)
         self._channels: dict[tuple[str, str, str], Channel] = {}
         self._lock = threading.Lock()
         self._rules = self._load_rules()
         self.claims = Claims(store, owner, lease)
+        self.pacer = Pacer(store, self.claims)
         self.outcome = Outcomes(settings, store, owner, self._targets)
         self._events: OrderedDict[str, SentryEvent] = OrderedDict()   # recent webhooks' events, by id
 
@@ -120,12 +120,12 @@ class Deliverer:
 
     def deliver(self, job: Job) -> None:
         """Take a job we hold the claim of through its stages; a failure is recorded, never raised."""
-        with self.claims.sending(job):
+        with self.claims.sending(job) as carried:
             try:
                 self._run(job)
-            except StoreUnavailable as exc:  # our claim stays leased while we live: give it back once we can
+            except StoreUnavailable as exc:  # our claims stay leased while we live: give them back once we can
                 log.error("job %s: store unavailable mid-delivery: %s", job.id, exc)
-                self.claims.doubt(job.id)
+                self.claims.doubt(job.id, *carried)
             except Exception as exc:  # a bug must not lose the job: retry it like a transient failure
                 log.exception("job %s: unexpected error", job.id)
                 self.outcome.failed(job, DeliveryError(f"internal error: {type(exc).__name__}", retryable=True))

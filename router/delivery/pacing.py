@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.channels.base import DeliveryError
+from router.delivery.claims import Claims
 from router.rules.model import Target
 from router.settings import Settings
 from router.store import Job, Store
@@ -70,8 +71,8 @@ def batch_for(thread: str | None, budget: Budget) -> str:
 class Pacer:
     """Decides, for a claimed job, whether it goes now (with what waits in its batch) or waits for a slot."""
 
-    def __init__(self, store: Store, owner: str, lease: float) -> None:
-        self.store, self.owner, self.lease = store, owner, lease
+    def __init__(self, store: Store, claims: Claims) -> None:
+        self.store, self.claims, self.owner = store, claims, claims.owner
 
     def admit(self, job: Job, budget: Budget, batch: str) -> list[Job] | None:
         """The jobs to send now (this one first, then those that waited in its batch), or None when this job
@@ -127,7 +128,7 @@ class Pacer:
 
     def gather(self, job: Job, batch: str, now: float) -> list[Job]:
         """This job and every job waiting in its batch, claimed for sending, oldest first."""
-        others = self.store.claim_batch(batch, self.owner, self.lease, now, BATCH_LIMIT - 1)
+        others = self.claims.batch(batch, now, BATCH_LIMIT - 1)   # held with this job: renewed, never given back
         return sorted([job, *others], key=lambda j: (j.created_at, j.id))
 
     def later(self, jobs: list[Job], budget: Budget, batch: str) -> bool:

@@ -225,6 +225,29 @@ def test_a_claim_whose_answer_an_outage_lost_is_given_back(tmp_path: Path, fake_
         assert delivery.store.get(job_id).status == "sending"   # a live send is never given back
 
 
+def test_settle_never_gives_back_the_batch_a_live_send_carries(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """After a claim whose answer may be lost, settle() gives back only claims the worker does not know of: the
+    batch members a send under way claimed are held like it (renewed, never given back), so none goes twice."""
+    from router.store import RETRYING, SENDING, StoreUnavailable
+
+    with redis_job(tmp_path, fake_slack) as (server, delivery, lost_id, deliverer):
+        store, claims, now = delivery.store, deliverer.claims, time.time()
+        carrier_id, member_id = (delivery.fan_out(delivery.accept(issue_event(n), notify(slack_target()), 0, 0)
+                                                  .webhook_id)[0] for n in (2, 3))
+        assert store.claim(member_id, "w1", 300, now) and store.defer(member_id, "w1", now, now + 100, "b")
+        server.stop()
+        with pytest.raises(StoreUnavailable):
+            claims.next()
+        server.restart()
+        assert store.claim(lost_id, "w1", 300, now)       # what the lost answer had claimed
+        carrier = claims.take(carrier_id)
+        assert carrier is not None
+        with claims.sending(carrier) as carried:
+            assert [j.id for j in claims.batch("b", now, 10)] == [member_id] and carried == [member_id]
+            assert claims.settle() == 1 and claims.renew() == 2
+            assert [store.get(i).status for i in (lost_id, carrier_id, member_id)] == [RETRYING, SENDING, SENDING]
+
+
 def test_a_lost_fan_out_task_is_queued_again_after_its_lease(settings: Settings, fake_slack: FakeSlack) -> None:
     """A webhook handed out for fan-out whose task never ran (its worker died after taking it) is handed out
     again once its lease runs out, fanned out and delivered once."""
