@@ -35,7 +35,7 @@ def child_exit(server: object, worker: object) -> None:
     # must set PROMETHEUS_MULTIPROC_DIR (above) before anything imports router.metrics
     from router.metrics import mark_dead
 
-    mark_dead(worker.pid)  # type: ignore[attr-defined]
+    mark_dead(worker.pid)  # type: ignore[attr-defined]  # gunicorn passes its Worker
 
 
 def pre_exec(server: object) -> None:
@@ -43,6 +43,6 @@ def pre_exec(server: object) -> None:
 
     gunicorn re-executes `python <sys.argv>`; under `-m` that is gunicorn/__main__.py run as a script, which puts
     gunicorn's own folder first on sys.path, where its `http` package hides the standard library's."""
-    args = server.START_CTX["args"]  # type: ignore[attr-defined]
+    args = server.START_CTX["args"]  # type: ignore[attr-defined]  # gunicorn passes its Arbiter
     if len(args) > 1 and args[1].endswith(os.path.join("gunicorn", "__main__.py")):
-        server.START_CTX["args"] = [args[0], "-m", "gunicorn", *args[2:]]  # type: ignore[attr-defined]
+        server.START_CTX["args"] = [args[0], "-m", "gunicorn", *args[2:]]  # type: ignore[attr-defined]  # the Arbiter

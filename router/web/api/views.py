@@ -1,5 +1,5 @@
 """Every admin API view, imported so they are on the blueprint; create_app registers `bp`."""
 
-from router.web.api import bp, explain_view, notifications, silences, status, webhooks  # noqa: F401
+from router.web.api import bp, explain_view, notifications, silences, status, webhooks  # noqa: F401 - their routes join bp
 
 __all__ = ["bp"]
