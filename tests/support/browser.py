@@ -21,7 +21,7 @@ def need_chromium() -> None:
     if not Path(CHROMIUM).exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 - only whether it imports
     except ImportError:
         missing.append("playwright (pip install -e '.[test]')")
     if missing:

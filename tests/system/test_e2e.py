@@ -17,7 +17,7 @@ from tests.fakes.fixtures import SLACK_TOKEN, fake_slack  # noqa: F401  (fixture
 from tests.fakes.redis_server import RedisServer, free_port, redis_server  # noqa: F401  (fixture)
 from tests.fakes.slack import FakeSlack
 from tests.support.delivery import wait_for
-from tests.support.procs import Cluster, Poster, cluster, issue_body, rules_yaml, wait_ready  # noqa: F401
+from tests.support.procs import Cluster, Poster, cluster, issue_body, rules_yaml, wait_ready  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow  # processes end to end: run by CI, left out of the quick loop
 
