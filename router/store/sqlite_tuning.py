@@ -138,7 +138,8 @@ _CHECKPOINTERS_GUARD = threading.Lock()
 
 
 def _passive(conn: sqlite3.Connection) -> tuple[int, int]:
-    """One PASSIVE checkpoint (never blocks writers): (frames in the WAL, frames copied into the database)."""
+    """One PASSIVE checkpoint (never blocks writers): (frames in the WAL, frames copied into the database);
+    (-1, -1) when SQLite could not run it just then (busy)."""
     _, frames, copied = conn.execute("pragma wal_checkpoint(PASSIVE)").fetchall()[0]  # fetchall: statement done
     return int(frames), int(copied)
 
@@ -200,8 +201,10 @@ class Checkpointer:
         """Copy the WAL into the database; restart the WAL if it is long. Returns the frames it held."""
         frames, copied = _passive(conn)  # the bulk; writers go on meanwhile
         for _ in range(4):  # each pass copies what was written during the one before: less and less
-            frames, done = _passive(conn)
-            fresh, copied = done - copied, done
+            held, done = _passive(conn)
+            if held < 0:  # SQLite could not read the WAL just then (busy): this pass counts nothing
+                continue
+            frames, fresh, copied = held, done - copied, done
             if fresh <= CATCH_UP_FRAMES:  # (negative when the WAL was reset meanwhile)
                 break
         if frames >= RESTART_FRAMES:

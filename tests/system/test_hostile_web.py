@@ -301,6 +301,7 @@ def test_malformed_http_gets_4xx_and_server_keeps_serving(gunicorn, case: str, h
     assert _status(port, b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n") == 200
 
 
+@pytest.mark.slow
 def test_stalled_large_bodies_share_a_memory_budget(gunicorn) -> None:
     """60 connections that send 950 KB of a 1 MiB body and stall: the worker buffers a bounded amount (not 57 MB)
     and still answers a small request at once."""
