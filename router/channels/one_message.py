@@ -19,7 +19,7 @@ def send_digest(channel: Channel, renderer: Any, events: Sequence[SentryEvent], 
     message = renderer.render(events[0], target, digest_rule(rule),
                               notification=digest_note(events, "card", getattr(renderer, "sentry_url", None), **note))
     receipt = channel.send(message)
-    return {**{k: v for k, v in receipt.items()}, "kind": "digest", "items": len(events)}
+    return {**receipt, "kind": "digest", "items": len(events)}
 
 
 class OneMessage:

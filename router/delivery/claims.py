@@ -44,7 +44,7 @@ class Claims:
             jobs = self._claim(claim)
         except StoreUnavailable as exc:  # the claim may have happened with its answer lost: settle it later
             log.error("job %s: store unavailable at claim: %s", job_id, exc)
-            self._unsettled.add(job_id)
+            self.doubt(job_id)
             return None
         return jobs[0] if jobs else None
 

@@ -23,7 +23,7 @@ from router.delivery.quiet import Quiet
 from router.masking import one_line
 from router.rules.load import RulesError
 from router.rules.match import unresolved_reason
-from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, Target
+from router.rules.model import SENTRY_APP, UNRESOLVED, Rule, RuleSet, Target
 from router.rules.reload import RulesHolder, shared_rules
 from router.sentry import SentryEvent
 from router.sentry_app.enrich import api_source
@@ -76,10 +76,11 @@ class Deliverer:
         from router.channels import build_channel
         from router.render import Renderer
 
-        self.settings, self.store, self.owner, self.lease = settings, store, owner, lease
+        self.settings, self.store, self.owner = settings, store, owner
         # issue facts: the payload, then what earlier webhooks said, then what enrichment read from Sentry's API
-        self.sentry_app = build_parts(settings, store, known=issue_memory.recall(store))
-        sources = [issue_memory.recall(store)] + ([api_source(store)] if self.sentry_app.enricher else [])
+        known = issue_memory.recall(store)
+        self.sentry_app = build_parts(settings, store, known=known)
+        sources = [known] + ([api_source(store)] if self.sentry_app.enricher else [])
         self.renderer = renderer or Renderer.from_settings(settings, issue_sources=sources)
         self.channel_for = channel_for or build_channel
         self.memory = StoreMemory(store)   # where channels keep their threads (Slack: each issue's card)
@@ -103,17 +104,24 @@ class Deliverer:
                       self.settings.rules_path, exc)
             return None
 
-    def _targets(self) -> Mapping[str, Target]:
-        """The targets of the live rules (hot-reloaded); none while the rules file cannot be loaded."""
+    def _live(self) -> RuleSet | None:
+        """The live rules (hot-reloaded); None while the rules file cannot be loaded."""
         if self._rules is None:
             self._rules = self._load_rules()
             if self._rules is None:
-                return {}
+                return None
         self._rules.maybe_reload()
-        return self._rules.current.targets
+        return self._rules.current
+
+    def _targets(self) -> Mapping[str, Target]:
+        """The targets of the live rules; none while the rules file cannot be loaded."""
+        live = self._live()
+        return live.targets if live is not None else {}
 
     def __call__(self, job_id: str) -> None:
-        """Deliver one job by id if it is ours to deliver (already sent, leased or not yet due: do nothing)."""
+        """Deliver one job by id if it is ours to deliver (already sent, leased or not yet due: do nothing).
+
+        The worker's senders claim due jobs with `claims.next()`; this drives one chosen job (tests, benches)."""
         job = self.claims.take(job_id)
         if job is not None:
             self.deliver(job)
@@ -272,8 +280,8 @@ class Deliverer:
 
     def _quieted(self, job: Job, event: SentryEvent) -> bool:
         """The quiet step: a silence or the rule's quiet hours hold the job back → recorded suppressed."""
-        self._targets()  # the live rules, reloaded if changed: their time_intervals
-        intervals = self._rules.current.time_intervals if self._rules is not None else {}
+        live = self._live()
+        intervals = live.time_intervals if live is not None else {}
         reason = self.quiet.reason(job, event, intervals, time.time())
         if reason is None:
             return False

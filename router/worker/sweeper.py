@@ -20,7 +20,7 @@ class Sweeper(threading.Thread):
     """Heartbeat, then make orphaned sends due again (their worker died); expire old rows."""
 
     def __init__(self, outbox: Outbox, owner: str, heartbeat: float, retention: float,
-                 deliverer: Deliverer | None = None) -> None:
+                 deliverer: Deliverer) -> None:
         super().__init__(name="sweeper", daemon=True)
         self.outbox, self.owner, self.heartbeat, self.retention = outbox, owner, heartbeat, retention
         self.deliverer = deliverer
@@ -36,9 +36,8 @@ class Sweeper(threading.Thread):
     def sweep(self) -> int:
         """One pass; returns how many orphaned sends were made due again."""
         store, now = self.outbox.store, time.time()
-        if self.deliverer is not None:
-            self.deliverer.claims.settle()
-            self.deliverer.claims.renew()   # before looking for orphans: our live sends are not theirs to take
+        self.deliverer.claims.settle()
+        self.deliverer.claims.renew()   # before looking for orphans: our live sends are not theirs to take
         ids = store.recover_orphans(now)
         if ids:
             log.warning("%d job(s) whose worker died mid-send are due again", len(ids))
