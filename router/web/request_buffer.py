@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from gunicorn import http
@@ -50,7 +51,7 @@ class Limits:
     cfg: Any
     max_body: int
 
-    @property
+    @cached_property
     def head(self) -> int:
         """Bytes of request line and headers past which gunicorn refuses a head."""
         cfg = self.cfg

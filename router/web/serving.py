@@ -33,13 +33,14 @@ from router.web.request_buffer import HANDOFF, TOO_LARGE, Limits, Pending
 SMALL = 65536             # a buffer this small may always grow (heads, most webhooks); larger ones share a budget
 ACCEPT_BATCH = 4          # connections accepted per turn of the loop
 LINGER = 2.0              # seconds a closing connection may take to send its FIN (gunicorn's close_graceful)
+MAX_DRAIN = 65536         # bytes read and dropped from a closing connection at most (close_graceful's max_drain)
 
 
 class BufferingWorker(SyncWorker):
     """A single-threaded gunicorn worker: slow clients fill buffers; the app only sees complete requests."""
 
-    read_timeout = 10.0
-    max_body = 10 * 1024 * 1024
+    read_timeout: float
+    max_body: int
 
     def init_process(self) -> None:
         """Read ROUTER_READ_TIMEOUT and ROUTER_MAX_BODY, then run the loop."""
@@ -152,7 +153,7 @@ class BufferingWorker(SyncWorker):
             data = b""
         if conn.lingering:
             conn.drained += len(data)
-            if not data or conn.drained > 65536:
+            if not data or conn.drained > MAX_DRAIN:
                 self.close(conn)
             return
         if not data:
@@ -221,10 +222,11 @@ class BufferingWorker(SyncWorker):
         """Drop a connection's buffer; let paused connections read again while the budget allows."""
         self.buffered -= len(conn.buf)
         conn.buf = bytearray()
-        while self.paused and self.buffered < self.budget:
-            waiting = self.paused.pop()
-            if waiting.sock.fileno() >= 0:
-                self.watch(waiting)
+        if self.buffered < self.budget:  # watch() buffers nothing: every paused connection may read again
+            for waiting in reversed(self.paused):
+                if waiting.sock.fileno() >= 0:
+                    self.watch(waiting)
+            self.paused.clear()
 
     def close(self, conn: Pending) -> None:
         """Forget a connection and close its socket."""
